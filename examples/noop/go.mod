@@ -1,0 +1,3 @@
+module example.com/golaunch/noop
+
+go 1.19

@@ -1,0 +1,3 @@
+module example.com/golaunch/server
+
+go 1.19

@@ -1,0 +1,34 @@
+"""The checks, in the order they run and are reported.
+
+A check is a function from the launch context to findings. It never raises for
+a problem with the host; it reports it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from golaunch.checks.caches import check_gocache, check_gomodcache
+from golaunch.checks.launch import check_exec_size
+from golaunch.checks.program import check_program
+from golaunch.checks.toolchain import check_go_version, check_goroot
+from golaunch.context import LaunchContext
+from golaunch.findings import Finding
+
+Check = Callable[[LaunchContext], list[Finding]]
+
+CHECKS: Sequence[Check] = (
+    check_program,
+    check_goroot,
+    check_go_version,
+    check_gocache,
+    check_gomodcache,
+    check_exec_size,
+)
+
+
+def run_checks(ctx: LaunchContext, checks: Sequence[Check] = CHECKS) -> list[Finding]:
+    findings: list[Finding] = []
+    for check in checks:
+        findings.extend(check(ctx))
+    return findings

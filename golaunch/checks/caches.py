@@ -1,0 +1,110 @@
+"""Checks of GOCACHE and GOMODCACHE: the places the go command writes."""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+
+from golaunch.context import LaunchContext, go_dirs_in_play
+from golaunch.findings import Finding, failed, passed, skipped
+from golaunch.godirs import GoDir
+
+
+def check_gocache(ctx: LaunchContext) -> list[Finding]:
+    return _check_dir(ctx, ctx.gocache, ctx.gomodcache)
+
+
+def check_gomodcache(ctx: LaunchContext) -> list[Finding]:
+    return _check_dir(ctx, ctx.gomodcache, ctx.gocache)
+
+
+def _check_dir(ctx: LaunchContext, directory: GoDir, other: GoDir) -> list[Finding]:
+    check = directory.name.lower()
+    if not go_dirs_in_play(ctx.goroot, directory):
+        return [skipped(check, f"{directory.name}: no Go toolchain in play and nothing sets it")]
+    if directory.value is None:
+        return [failed(check, f"{directory.error}")]
+    fields = {directory.name: directory.value, "GOLAUNCH_PATH": directory.value}
+    where = f"{directory.name}={directory.value} (from {directory.source})"
+    problem = _placement_problem(ctx, directory, other)
+    missing = problem is None and not os.path.lexists(directory.value)
+    if missing and ctx.dry_run and ctx.config.go.create_dirs:
+        # --check runs as whoever types it (often root); creating the directory
+        # now would leave it owned by the wrong user.
+        return [passed(check, f"{where} does not exist yet; launch creates it (0700)", **fields)]
+    if problem is None:
+        problem = _prepare(directory.value, ctx.config.go.create_dirs)
+    if problem is None:
+        problem = _usable(directory.value, ctx.config.go.min_free_mb)
+    if problem is None:
+        return [passed(check, where, **fields)]
+    return [failed(check, f"{where} {problem}", **fields)]
+
+
+def _placement_problem(ctx: LaunchContext, directory: GoDir, other: GoDir) -> str | None:
+    path = directory.value or ""
+    if path == "off" and directory.name == "GOCACHE":
+        return (
+            "disables the build cache, which the go command requires since Go 1.12; "
+            "unset GOCACHE or point it at a directory"
+        )
+    if path.startswith("~"):
+        return "starts with ~, which golaunch does not expand (no shell); write the absolute path"
+    if not os.path.isabs(path):
+        return "is not an absolute path; the go command rejects relative cache paths"
+    if ctx.goroot and _inside(path, ctx.goroot.path):
+        return f"is inside GOROOT {ctx.goroot.path}; the toolchain must stay unmodified"
+    if other.value and os.path.normpath(other.value) == os.path.normpath(path):
+        return f"is the same directory as {other.name}; give each its own"
+    return None
+
+
+def _inside(path: str, root: str) -> bool:
+    path, root = os.path.normpath(path), os.path.normpath(root)
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def _prepare(path: str, create: bool) -> str | None:
+    if os.path.lexists(path):
+        return None if os.path.isdir(path) else "exists but is not a directory"
+    if not create:
+        return "does not exist and go.create_dirs is false; create it or add CacheDirectory="
+    try:
+        os.makedirs(path, mode=0o700)
+    except OSError as e:
+        return f"cannot be created: {e.strerror}; create it or add CacheDirectory= to the unit"
+    return None
+
+
+def _usable(path: str, min_free_mb: int) -> str | None:
+    try:
+        info = os.stat(path)
+    except OSError as e:
+        return f"cannot be examined: {e.strerror}"
+    if info.st_mode & stat.S_IWOTH:
+        return (
+            f"is world-writable ({stat.filemode(info.st_mode)}): anyone could poison the cache; "
+            f"chmod o-w {path}"
+        )
+    problem = _write_probe(path)
+    if problem:
+        return problem
+    vfs = os.statvfs(path)
+    free_mb = vfs.f_bavail * vfs.f_frsize // (1024 * 1024)
+    if free_mb < min_free_mb:
+        return f"has {free_mb} MB free, less than go.min_free_mb={min_free_mb}; free some space"
+    return None
+
+
+def _write_probe(path: str) -> str | None:
+    """Prove the directory is writable by creating and removing a file: access(2) can lie
+    (read-only mounts, ACLs, root)."""
+    probe = os.path.join(path, f".golaunch-probe-{os.getpid()}-{time.monotonic_ns()}")
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except OSError as e:
+        return f"is not writable by uid {os.geteuid()}: {e.strerror}"
+    os.close(fd)
+    os.unlink(probe)
+    return None

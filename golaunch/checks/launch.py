@@ -1,0 +1,30 @@
+"""Checks of what execve(2) itself will be given."""
+
+from __future__ import annotations
+
+from golaunch.context import LaunchContext
+from golaunch.environment import MAX_ARG_STRLEN, arg_max, exec_size, exec_strings
+from golaunch.findings import Finding, failed, passed
+
+
+def check_exec_size(ctx: LaunchContext) -> list[Finding]:
+    strings = exec_strings(ctx.argv, ctx.environment)
+    longest = max(strings, key=len)
+    if len(longest) + 1 > MAX_ARG_STRLEN:
+        return [
+            failed(
+                "exec",
+                f"{longest[:40].decode('utf-8', 'replace')}... is {len(longest)} bytes, more than "
+                f"the kernel's MAX_ARG_STRLEN={MAX_ARG_STRLEN}; execve would fail with E2BIG",
+            )
+        ]
+    size, limit = exec_size(strings), arg_max()
+    if size > limit:
+        return [
+            failed(
+                "exec",
+                f"arguments and environment take {size} bytes, more than ARG_MAX={limit}; "
+                "execve would fail with E2BIG: shorten them",
+            )
+        ]
+    return [passed("exec", f"arguments and environment fit ({size} of {limit} bytes)")]

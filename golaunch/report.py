@@ -1,0 +1,79 @@
+"""Rendering a check run: the human report and the JSON document. Rendering only."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from golaunch.findings import Finding, Severity
+
+
+@dataclass(frozen=True)
+class Report:
+    program: str | None
+    findings: Sequence[Finding]
+    environment: Mapping[str, str] = field(default_factory=dict)
+    binary: Mapping[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.severity is Severity.FAIL for f in self.findings)
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity is severity)
+
+
+def render_json(report: Report) -> str:
+    document: dict[str, Any] = {
+        "program": report.program,
+        "ok": report.ok,
+        "findings": [
+            {
+                "check": f.check,
+                "severity": f.severity.value,
+                "message": f.message,
+                "fields": dict(f.fields),
+            }
+            for f in report.findings
+        ],
+        "environment": dict(sorted(report.environment.items())),
+        "binary": report.binary,
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_text(report: Report) -> str:
+    width = max((len(f.check) for f in report.findings), default=0)
+    lines = [f"golaunch: checking {report.program or '(no program)'}"]
+    lines += [f"  {f.severity.value:<4}  {f.check:<{width}}  {f.message}" for f in report.findings]
+    lines += _binary_lines(report.binary)
+    failed, warned = report.count(Severity.FAIL), report.count(Severity.WARN)
+    verdict = "is ok" if report.ok else "failed"
+    lines.append(f"golaunch: check {verdict}: {failed} failed, {warned} warnings")
+    return "\n".join(lines) + "\n"
+
+
+def _binary_lines(binary: Mapping[str, Any] | None) -> list[str]:
+    if not binary:
+        return []
+    lines = []
+    go = binary.get("go")
+    if go:
+        main = go.get("main") or {}
+        settings = go.get("settings") or {}
+        build = ", ".join(f"{k}={v}" for k, v in settings.items() if k in _SHOWN_SETTINGS)
+        lines.append(
+            f"  go binary: {go['version']} {main.get('path', '')} {main.get('version', '')}"
+        )
+        if build:
+            lines.append(f"    built with {build}")
+    libraries = binary.get("libraries") or []
+    if libraries:
+        lines.append(f"  libraries: {len(libraries)}")
+        lines += [f"    {lib['soname']} => {lib['path'] or 'not found'}" for lib in libraries]
+    return lines
+
+
+_SHOWN_SETTINGS = ("-buildmode", "-tags", "CGO_ENABLED", "GOOS", "GOARCH")

@@ -1,0 +1,247 @@
+"""Validation of the configuration: command line over GOLAUNCH_* over the TOML file over defaults.
+
+This is the only module that imports pydantic. It is imported on the slow path
+(first launch with given inputs, --check, --print-env); the launch path reuses
+what it produced through `golaunch.settings_cache`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import typing
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from golaunch.config import Config
+from golaunch.configfile import ConfigFile, ConfigFileError
+from golaunch.environment import invalid_name_reason
+from golaunch.findings import Finding, failed
+from golaunch.goversion import parse_constraint
+
+ENV_PREFIX = "GOLAUNCH_"
+# GOLAUNCH_CONFIG names the file; it is not a setting.
+_NOT_SETTINGS = frozenset({"GOLAUNCH_CONFIG"})
+
+
+class ConfigInvalid(Exception):
+    def __init__(self, findings: Sequence[Finding]) -> None:
+        super().__init__("; ".join(f.message for f in findings))
+        self.findings = tuple(findings)
+
+
+class _Values(PydanticBaseSettingsSource):
+    """A settings source holding already-parsed values (the TOML file's)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], values: dict[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self._values = values
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._values.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return self._values
+
+
+def _settings_class(file_values: dict[str, Any]) -> type[BaseSettings]:
+    class Base(BaseSettings):
+        model_config = SettingsConfigDict(
+            env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid"
+        )
+
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return (init_settings, env_settings, _Values(settings_cls, file_values))
+
+    # The fields are Config's own: one description of names, types and defaults.
+    hints = typing.get_type_hints(Config)
+    fields: dict[str, Any] = {
+        f.name: (hints[f.name], _default(f)) for f in dataclasses.fields(Config)
+    }
+    from pydantic import create_model
+
+    return create_model("Settings", __base__=Base, **fields)
+
+
+def _default(f: dataclasses.Field[Any]) -> Any:
+    from pydantic import Field
+
+    if f.default_factory is not dataclasses.MISSING:
+        return Field(default_factory=f.default_factory)
+    return f.default
+
+
+def validate(
+    cli_values: Mapping[str, Any], environ: Mapping[str, str], config_file: ConfigFile | None
+) -> Config:
+    """The validated configuration, or ConfigInvalid with one `config` finding per problem."""
+    file_values: dict[str, Any] = {}
+    if config_file:
+        try:
+            file_values = config_file.parse()
+        except ConfigFileError as e:
+            raise ConfigInvalid(
+                [failed("config", str(e), GOLAUNCH_PATH=config_file.path)]
+            ) from None
+    origin = _Origin(cli_values, environ, config_file)
+    unknown = [
+        failed("config", f"environment variable {name} is not a golaunch setting; {_fix(name)}")
+        for name in origin.unknown_variables()
+    ]
+    try:
+        settings = _with_environ(environ, lambda: _settings_class(file_values)(**cli_values))
+    except ValidationError as e:
+        raise ConfigInvalid(unknown + [origin.finding(err) for err in e.errors()]) from None
+    config = Config(**{f.name: getattr(settings, f.name) for f in dataclasses.fields(Config)})
+    problems = unknown + [
+        origin.semantic_finding(loc, msg) for loc, msg in semantic_problems(config)
+    ]
+    if problems:
+        raise ConfigInvalid(problems)
+    return config
+
+
+def _fix(name: str) -> str:
+    keys = ", ".join(f"{ENV_PREFIX}{f.name.upper()}" for f in dataclasses.fields(Config))
+    return f"top-level settings are {keys} (nested ones use __, as GOLAUNCH_GO__VERSION)"
+
+
+def _with_environ(environ: Mapping[str, str], build: Any) -> Any:
+    """pydantic-settings reads os.environ; let it read the environment we were given."""
+    saved = dict(os.environ)
+    if saved == environ:
+        return build()
+    os.environ.clear()
+    os.environ.update(environ)
+    try:
+        return build()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def semantic_problems(config: Config) -> list[tuple[tuple[str, ...], str]]:
+    """What types alone cannot say: constraint syntax, variable names, ranges, NUL bytes."""
+    problems: list[tuple[tuple[str, ...], str]] = []
+    if config.go.version is not None:
+        try:
+            parse_constraint(config.go.version)
+        except ValueError as e:
+            problems.append((("go", "version"), str(e)))
+    if config.go.min_free_mb < 0:
+        problems.append((("go", "min_free_mb"), "must be 0 or more"))
+    for name in config.environment.set:
+        reason = invalid_name_reason(name)
+        if reason:
+            problems.append((("environment", "set", name), reason))
+    for pattern in config.environment.keep:
+        if not pattern:
+            problems.append((("environment", "keep"), "an empty pattern matches nothing"))
+    if config.program == "":
+        problems.append((("program",), "must not be empty"))
+    for loc, value in _strings(config):
+        if "\0" in value:
+            problems.append((loc, "contains a NUL byte"))
+    return problems
+
+
+def _strings(config: Config) -> list[tuple[tuple[str, ...], str]]:
+    found: list[tuple[tuple[str, ...], str]] = []
+
+    def walk(loc: tuple[str, ...], value: Any) -> None:
+        if isinstance(value, str):
+            found.append((loc, value))
+        elif isinstance(value, Mapping):
+            for k, v in value.items():
+                walk((*loc, str(k)), k)
+                walk((*loc, str(k)), v)
+        elif isinstance(value, tuple | list):
+            for v in value:
+                walk(loc, v)
+
+    walk((), dataclasses.asdict(config))
+    return found
+
+
+class _Origin:
+    """Says where a bad value came from, so the message can point at it."""
+
+    def __init__(
+        self, cli: Mapping[str, Any], environ: Mapping[str, str], file: ConfigFile | None
+    ) -> None:
+        self.cli = cli
+        self.environ = {k.upper(): k for k in environ}
+        self.file = file
+
+    def unknown_variables(self) -> list[str]:
+        known = {f"{ENV_PREFIX}{f.name.upper()}" for f in dataclasses.fields(Config)}
+        return sorted(
+            original
+            for upper, original in self.environ.items()
+            if upper.startswith(ENV_PREFIX)
+            and upper not in _NOT_SETTINGS
+            and upper.split("__", 1)[0] not in known
+        )
+
+    def where(self, loc: Sequence[str | int]) -> str:
+        keys = [str(k) for k in loc if isinstance(k, str)]
+        if _lookup(self.cli, keys):
+            return "on the command line"
+        for n in range(len(keys), 0, -1):
+            candidate = ENV_PREFIX + "__".join(keys[:n]).upper()
+            if candidate in self.environ:
+                return f"in environment variable {self.environ[candidate]}"
+        return f"in {self.file.path}" if self.file else "in the defaults"
+
+    def finding(self, error: Any) -> Finding:
+        loc = tuple(error["loc"])
+        key = ".".join(str(k) for k in loc if not str(k).isdigit()) or "(top level)"
+        if error["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
+            message = f"unknown key {key!r} {self.where(loc)}; {_allowed_keys(loc[:-1])}"
+        else:
+            message = f"{key} {self.where(loc)}: {error['msg']} (got {_short(error.get('input'))})"
+        return failed("config", message, **self._path_field())
+
+    def semantic_finding(self, loc: tuple[str, ...], reason: str) -> Finding:
+        key = ".".join(loc)
+        return failed("config", f"{key} {self.where(loc)}: {reason}", **self._path_field())
+
+    def _path_field(self) -> dict[str, str]:
+        return {"GOLAUNCH_PATH": self.file.path} if self.file else {}
+
+
+def _lookup(values: Mapping[str, Any], keys: Sequence[str]) -> bool:
+    current: Any = values
+    for k in keys:
+        if not isinstance(current, Mapping) or k not in current:
+            return False
+        current = current[k]
+    return True
+
+
+def _allowed_keys(section: Sequence[str | int]) -> str:
+    cls: Any = Config
+    for name in section:
+        match = [f for f in dataclasses.fields(cls) if f.name == name]
+        if not match or not dataclasses.is_dataclass(match[0].default_factory):
+            return "see golaunch.toml(5) for the allowed keys"
+        cls = match[0].default_factory
+    names = ", ".join(f.name for f in dataclasses.fields(cls))
+    where = f"[{'.'.join(map(str, section))}]" if section else "the top level"
+    return f"allowed in {where}: {names}"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

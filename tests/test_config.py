@@ -1,0 +1,217 @@
+"""Configuration: precedence, and a clear `config` finding with exit 78 for every bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from golaunch.configfile import ConfigFile, read_config_file
+from golaunch.settings import ConfigInvalid, validate
+from tests.conftest import run_golaunch
+
+FULL = """
+program = "/opt/app/server"
+args = ["--listen", ":8080"]
+[go]
+goroot = "/usr/local/go"
+required = false
+version = ">=1.22, <1.28"
+match_binary = "off"
+gocache = "/var/cache/app/go-build"
+gomodcache = "/var/cache/app/mod"
+create_dirs = true
+min_free_mb = 64
+toolchain = "local"
+[environment]
+path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+keep = ["MYAPP_*"]
+set = { GOMAXPROCS = "2" }
+[notify]
+mode = "auto"
+[log]
+target = "auto"
+"""
+
+
+def file(text: str, path: str = "/etc/golaunch/test.toml") -> ConfigFile:
+    return ConfigFile(path, text.encode())
+
+
+def test_the_documented_example_validates() -> None:
+    config = validate({}, {}, file(FULL))
+    assert config.program == "/opt/app/server"
+    assert config.args == ("--listen", ":8080")
+    assert config.go.version == ">=1.22, <1.28"
+    assert config.environment.keep == ("MYAPP_*",)
+    assert config.environment.set == {"GOMAXPROCS": "2"}
+
+
+def test_command_line_over_environment_over_file_over_defaults() -> None:
+    toml = file('[go]\nversion = "1.19"\ngocache = "/file/cache"\ngomodcache = "/file/mod"\n')
+    environ = {"GOLAUNCH_GO__GOCACHE": "/env/cache", "GOLAUNCH_GO__VERSION": "1.20"}
+    config = validate({"go": {"version": "1.21"}}, environ, toml)
+    assert config.go.version == "1.21"  # command line
+    assert config.go.gocache == "/env/cache"  # environment over file
+    assert config.go.gomodcache == "/file/mod"  # file over default
+    assert config.go.min_free_mb == 64  # default
+
+
+def test_command_line_set_env_merges_with_the_file_by_name() -> None:
+    toml = file('[environment]\nset = { A = "file", B = "file" }\n')
+    config = validate({"environment": {"set": {"B": "cli"}}}, {}, toml)
+    assert config.environment.set == {"A": "file", "B": "cli"}
+
+
+@pytest.mark.parametrize(
+    ("text", "environ", "expected"),
+    [
+        (
+            '[go]\nverison = "1.2"\n',
+            {},
+            "unknown key 'go.verison' in /etc/golaunch/test.toml; allowed in [go]: goroot",
+        ),
+        ('colour = "red"\n', {}, "unknown key 'colour'"),
+        (
+            '[go]\nmin_free_mb = "lots"\n',
+            {},
+            "go.min_free_mb in /etc/golaunch/test.toml: Input should be a valid integer",
+        ),
+        (
+            '[notify]\nmode = "sometimes"\n',
+            {},
+            "notify.mode in /etc/golaunch/test.toml: "
+            "Input should be 'auto', 'ready', 'passthrough' or 'none'",
+        ),
+        ('args = "--flag"\n', {}, "args in /etc/golaunch/test.toml"),
+        (
+            '[go]\nversion = ">=1.x"\n',
+            {},
+            "go.version in /etc/golaunch/test.toml: '1.x' is not a Go version",
+        ),
+        ('[environment]\nset = { "A B" = "1" }\n', {}, "contains whitespace"),
+        ('[environment]\nset = { "" = "1" }\n', {}, "must not be empty"),
+        (
+            "[go]\nmin_free_mb = -1\n",
+            {},
+            "go.min_free_mb in /etc/golaunch/test.toml: must be 0 or more",
+        ),
+        ('program = ""\n', {}, "program in /etc/golaunch/test.toml: must not be empty"),
+        ('[environment]\nkeep = [""]\n', {}, "an empty pattern"),
+        ("", {"GOLAUNCH_GO__MIN_FREE_MB": "x"}, "in environment variable GOLAUNCH_GO__MIN_FREE_MB"),
+        (
+            "",
+            {"GOLAUNCH_COLOUR": "red"},
+            "environment variable GOLAUNCH_COLOUR is not a golaunch setting",
+        ),
+        ("program = [\n", {}, "/etc/golaunch/test.toml: invalid TOML"),
+        ('[go]\nversion = "1"\n[go]\nversion = "2"\n', {}, "invalid TOML"),
+        ('program = "a\\u0000b"\n', {}, "contains a NUL byte"),
+    ],
+    ids=[
+        "unknown-key",
+        "unknown-top-level-key",
+        "wrong-type",
+        "bad-choice",
+        "string-for-list",
+        "bad-constraint",
+        "name-with-space",
+        "empty-name",
+        "negative",
+        "empty-program",
+        "empty-glob",
+        "bad-env-value",
+        "unknown-env-setting",
+        "invalid-toml",
+        "duplicate-table",
+        "nul-byte",
+    ],
+)
+def test_bad_configuration_is_a_config_finding(
+    text: str, environ: dict[str, str], expected: str
+) -> None:
+    with pytest.raises(ConfigInvalid) as error:
+        validate({}, environ, file(text))
+    messages = [f.message for f in error.value.findings]
+    assert all(f.check == "config" for f in error.value.findings)
+    assert any(expected in m for m in messages), messages
+
+
+def test_non_utf8_file_names_the_byte() -> None:
+    with pytest.raises(ConfigInvalid) as error:
+        validate({}, {}, ConfigFile("/x.toml", b'program = "\xff"\n'))
+    assert error.value.findings[0].message == "/x.toml: not UTF-8 at byte 11"
+
+
+def _check_json(*args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, object]]:
+    result = run_golaunch("--check", "--json", *args, env=env)
+    return result.returncode, json.loads(result.stdout)
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda p: p.mkdir(), "is a directory, not a regular file"),
+        (os.mkfifo, "is a FIFO, not a regular file"),
+        (lambda p: p.symlink_to(p), "too many levels of symbolic links"),
+        (lambda p: None, "no such file"),
+        (lambda p: p.write_bytes(b"#" * (1 << 20 + 1)), "is too large"),
+    ],
+    ids=["directory", "fifo", "symlink-loop", "missing", "huge"],
+)
+def test_unusable_config_file_exits_78_naming_it(tmp_path: Path, make, expected: str) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "golaunch.toml"
+    make(path)
+    code, report = _check_json("--config", str(path), "--", "/bin/true")
+    assert code == 78
+    (finding,) = report["findings"]  # type: ignore[misc]
+    assert finding["check"] == "config" and finding["severity"] == "fail"
+    assert str(path) in finding["message"] and expected in finding["message"]
+
+
+def as_user(uid: int, function: Callable[[], str]) -> str:
+    """Run FUNCTION in a forked child with uid UID; return what it returned (or raised)."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: drop privileges, call, report, leave without cleanup
+        os.close(read_end)
+        try:
+            os.setgid(uid)
+            os.setuid(uid)
+            result = function()
+        except Exception as e:  # reported to the parent as text
+            result = f"{type(e).__name__}: {e}"
+        os.write(write_end, result.encode())
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as f:
+        output = f.read().decode()
+    os.waitpid(pid, 0)
+    return output
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to become another user")
+def test_unreadable_config_file(tmp_path: Path) -> None:
+    tmp_path.chmod(0o755)
+    path = tmp_path / "golaunch.toml"
+    path.write_text('program = "/bin/true"\n')
+    path.chmod(0o600)
+    outcome = as_user(65534, lambda: str(read_config_file(str(path))))
+    assert (
+        outcome
+        == f"ConfigFileError: {path}: permission denied; make it readable by the service's user"
+    )
+
+
+def test_golaunch_config_variable_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "app.toml"
+    path.write_text('program = "/bin/true"\n[go]\nrequired = true\ngoroot = "/nonexistent"\n')
+    code, report = _check_json(env={"GOLAUNCH_CONFIG": str(path)})
+    assert code == 78
+    assert report["program"] == "/bin/true"
+    assert any(
+        f["check"] == "goroot" and "/nonexistent" in f["message"] for f in report["findings"]
+    )  # type: ignore[index, union-attr]

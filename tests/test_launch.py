@@ -1,0 +1,194 @@
+"""The launch path for real: sd_notify to a bound socket, execve with the same PID, exit codes."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BASE_PATH, BUILD
+
+
+class NotifyListener:
+    def __init__(self, address: str, bind_to: str | bytes) -> None:
+        self.address = address
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(bind_to)
+        self.sock.settimeout(0.2)
+
+    def messages(self) -> list[str]:
+        received = []
+        while True:
+            try:
+                received.append(self.sock.recv(65536).decode())
+            except TimeoutError:
+                return received
+
+
+@pytest.fixture(params=["path", "abstract"])
+def listener(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[NotifyListener]:
+    if request.param == "path":
+        path = str(tmp_path / "notify.sock")
+        result = NotifyListener(path, path)
+    else:
+        name = f"golaunch-test-{os.getpid()}-{id(request)}"
+        result = NotifyListener("@" + name, b"\0" + name.encode())
+    yield result
+    result.sock.close()
+
+
+def launch(*args: str, env: dict[str, str]) -> tuple[subprocess.Popen[str], str, str]:
+    """golaunch with ENV; a toolchain is on PATH (/usr/bin/go), so HOME is given for its caches."""
+    home = str(BUILD / "home")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "golaunch", *args],
+        env={"PATH": BASE_PATH, "HOME": home, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    out, err = process.communicate(timeout=60)
+    return process, out, err
+
+
+def test_ready_then_exec_with_same_pid_and_sanitized_environment(
+    listener: NotifyListener, printenv_program: Path, tmp_path: Path
+) -> None:
+    env = {
+        "NOTIFY_SOCKET": listener.address,
+        "LD_PRELOAD": "",
+        "UNLISTED": "x",
+        "MYAPP_A": "1",
+        "HOME": str(tmp_path),
+        "WATCHDOG_USEC": "5000000",
+    }
+    process, out, err = launch("--keep-env", "MYAPP_*", "--", str(printenv_program), "a b", env=env)
+    assert process.returncode == 0, err
+    lines = out.splitlines()
+    assert lines[0] == f"pid={process.pid}"  # exec kept golaunch's PID
+    assert "arg=a b" in lines
+    program_env = dict(line[4:].split("=", 1) for line in lines if line.startswith("env="))
+    assert "NOTIFY_SOCKET" not in program_env and "UNLISTED" not in program_env
+    assert "LD_PRELOAD" not in program_env
+    assert program_env["MYAPP_A"] == "1" and program_env["WATCHDOG_USEC"] == "5000000"
+    assert listener.messages() == [
+        f"STATUS=golaunch: checking {printenv_program}",
+        f"READY=1\nSTATUS=golaunch: checks passed, running {printenv_program}",
+    ]
+
+
+def test_passthrough_sends_nothing_and_keeps_the_socket(
+    listener: NotifyListener, printenv_program: Path
+) -> None:
+    process, out, err = launch(
+        "--notify",
+        "passthrough",
+        "--",
+        str(printenv_program),
+        env={"NOTIFY_SOCKET": listener.address},
+    )
+    assert process.returncode == 0, err
+    assert f"env=NOTIFY_SOCKET={listener.address}" in out.splitlines()
+    assert listener.messages() == []
+
+
+def test_failed_check_sends_status_and_exits_78(
+    listener: NotifyListener, printenv_program: Path
+) -> None:
+    process, out, err = launch(
+        "--go-version",
+        ">=9.0",
+        "--goroot",
+        "/nonexistent",
+        "--log-target",
+        "stderr",
+        "--",
+        str(printenv_program),
+        env={"NOTIFY_SOCKET": listener.address},
+    )
+    assert process.returncode == 78
+    assert out == ""  # the program never ran
+    assert "golaunch: goroot: GOROOT /nonexistent (from go.goroot) does not exist" in err
+    messages = listener.messages()
+    assert messages[-1].startswith("STATUS=golaunch: goroot check failed: GOROOT /nonexistent")
+    assert not any("READY=1" in m for m in messages)
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("/nonexistent/notify.sock", "cannot connect to NOTIFY_SOCKET=/nonexistent/notify.sock"),
+        ("@golaunch-nobody-listens", "cannot connect to NOTIFY_SOCKET=@golaunch-nobody-listens"),
+        ("relative.sock", "NOTIFY_SOCKET='relative.sock' is neither a path nor an abstract"),
+    ],
+)
+def test_unreachable_notify_socket_fails_fast(
+    address: str, expected: str, printenv_program: Path
+) -> None:
+    process, out, err = launch(
+        "--notify",
+        "ready",
+        "--log-target",
+        "stderr",
+        "--",
+        str(printenv_program),
+        env={"NOTIFY_SOCKET": address},
+    )
+    assert process.returncode == 78
+    assert out == ""
+    assert f"golaunch: notify: {expected}" in err
+
+
+def test_exec_failure_exits_71_with_errno(tmp_path: Path) -> None:
+    """ETXTBSY: the program is open for writing when execve runs, which no check can foresee."""
+    program = tmp_path / "busy"
+    program.write_bytes(Path("/bin/true").read_bytes())
+    program.chmod(0o755)
+    with open(program, "r+b"):
+        process, _, err = launch("--log-target", "stderr", "--", str(program), env={})
+    assert process.returncode == 71
+    assert f"golaunch: exec: execve {program} failed: Text file busy (errno 26)" in err
+
+
+def test_program_found_in_sanitized_path(printenv_program: Path) -> None:
+    process, out, err = launch(
+        "--set-env",
+        f"PATH={printenv_program.parent}:{BASE_PATH}",
+        "--",
+        printenv_program.name,
+        env={},
+    )
+    assert process.returncode == 0, err
+    assert out.startswith(f"pid={process.pid}\n")
+
+
+def test_inherited_descriptors_reach_the_program() -> None:
+    """Socket activation passes descriptors from 3 up; golaunch leaves inherited ones open."""
+    read_end, write_end = os.pipe()
+    try:
+        process = subprocess.run(  # noqa: PLW1510  # the status is asserted below
+            [
+                sys.executable,
+                "-m",
+                "golaunch",
+                "--",
+                "/bin/bash",
+                "-c",
+                f"echo via-fd >&{write_end}",
+            ],
+            env={"PATH": BASE_PATH, "HOME": str(BUILD / "home")},
+            pass_fds=(write_end,),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert process.returncode == 0, process.stderr
+    assert os.read(read_end, 100) == b"via-fd\n"
+    os.close(read_end)

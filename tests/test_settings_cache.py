@@ -1,0 +1,93 @@
+"""The validated-settings cache: reused only while every input is unchanged, and only if private."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from golaunch import settings_cache
+from golaunch.config import Config, GoConfig
+from golaunch.configfile import ConfigFile
+
+
+@pytest.fixture
+def environ(private_cache: Path) -> dict[str, str]:
+    return {"CACHE_DIRECTORY": str(private_cache.parent), "GOLAUNCH_GO__VERSION": "1.22"}
+
+
+def store(
+    tmp_path: Path, environ: dict[str, str], text: str = "program = '/bin/true'\n"
+) -> tuple[list[str], Config]:
+    path = tmp_path / "app.toml"
+    path.write_text(text)
+    argv = ["-c", str(path), "--", "/bin/true"]
+    config = Config(program="/bin/true", go=GoConfig(version="1.22"))
+    settings_cache.store(argv, environ, ConfigFile(str(path), path.read_bytes()), config)
+    return argv, config
+
+
+def test_round_trip(tmp_path: Path, environ: dict[str, str]) -> None:
+    argv, config = store(tmp_path, environ)
+    assert settings_cache.load(argv, environ) == config
+    entry = next((tmp_path / "golaunch").glob("*.json"))
+    assert entry.stat().st_mode & 0o777 == 0o600
+    assert json.loads(entry.read_text())["settings"]["go"]["version"] == "1.22"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda argv, env, p: argv.append("--extra"),
+        lambda argv, env, p: env.update(GOLAUNCH_GO__VERSION="1.23"),
+        lambda argv, env, p: env.update(GOLAUNCH_LOG__TARGET="stderr"),
+        lambda argv, env, p: (tmp := p / "app.toml").write_text(tmp.read_text() + "# edited\n"),
+        lambda argv, env, p: (p / "app.toml").unlink(),
+        lambda argv, env, p: (p / "golaunch").chmod(0o777),
+        lambda argv, env, p: [e.chmod(0o644) for e in (p / "golaunch").glob("*.json")],
+        lambda argv, env, p: [e.write_text("{not json") for e in (p / "golaunch").glob("*.json")],
+    ],
+    ids=[
+        "argv",
+        "variable",
+        "new-variable",
+        "file-edited",
+        "file-removed",
+        "dir-writable",
+        "entry-readable-by-others",
+        "corrupt",
+    ],
+)
+def test_any_change_means_validating_again(tmp_path: Path, environ: dict[str, str], change) -> None:  # type: ignore[no-untyped-def]
+    argv, _ = store(tmp_path, environ)
+    change(argv, environ, tmp_path)
+    assert settings_cache.load(argv, environ) is None
+
+
+def test_symlinked_entry_is_refused(tmp_path: Path, environ: dict[str, str]) -> None:
+    argv, _ = store(tmp_path, environ)
+    entry = next((tmp_path / "golaunch").glob("*.json"))
+    target = tmp_path / "elsewhere.json"
+    os.replace(entry, target)
+    entry.symlink_to(target)
+    assert settings_cache.load(argv, environ) is None
+
+
+def test_launch_uses_the_cache_on_the_second_start(tmp_path: Path) -> None:
+    """The second start skips validation: its settings come from the entry the first one wrote."""
+    from tests.conftest import run_golaunch
+
+    cache = tmp_path / "c"
+    cache.mkdir()
+    env = {"CACHE_DIRECTORY": str(cache), "HOME": str(tmp_path)}
+    first = run_golaunch("--set-env", "MARK=1", "--", "/usr/bin/env", env=env)
+    assert first.returncode == 0, first.stderr
+    (entry,) = (cache / "golaunch").glob("*.json")
+    # Tamper with the stored (already validated) settings: only a cache hit can show this value.
+    data = json.loads(entry.read_text())
+    data["settings"]["environment"]["set"]["MARK"] = "from-cache"
+    entry.write_text(json.dumps(data))
+    second = run_golaunch("--set-env", "MARK=1", "--", "/usr/bin/env", env=env)
+    assert "MARK=from-cache" in second.stdout.splitlines()
