@@ -28,7 +28,11 @@ class Effects:
 
 
 def check_report(ctx: LaunchContext) -> Report:
-    return Report(ctx.program_label, run_checks(ctx), ctx.environment)
+    from golaunch.inspect import binary_document
+
+    return Report(
+        ctx.program_label, run_checks(ctx), ctx.environment, binary_document(ctx.inspection)
+    )
 
 
 def report_findings(findings: Sequence[Finding], program: str, effects: Effects) -> None:

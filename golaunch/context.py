@@ -16,6 +16,7 @@ from golaunch.gotoolchain import (
     locate_goroot,
     read_toolchain_version,
 )
+from golaunch.inspect import Inspection, inspect_program
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class LaunchContext:
     gomodcache: GoDir
     environment: Mapping[str, str] = field(default_factory=dict)  # what the program gets
     euid: int = 0
+    inspection: Inspection | None = None  # None when the program was not found
 
     @property
     def program_label(self) -> str:
@@ -59,19 +61,24 @@ def build_context(config: Config, inherited: Mapping[str, str], dry_run: bool) -
         config.go.gomodcache, base, files, goroot.path if goroot else None
     )
     environment = compose_environment(config, base, goroot, gocache, gomodcache)
+    program = resolve_program(config.program, environment.get("PATH", ""))
+    inspection = (
+        inspect_program(program, environment, config.libraries.require) if program else None
+    )
     return LaunchContext(
         config=config,
         inherited=inherited,
         dry_run=dry_run,
         notify_mode=notify_mode,
         argv=(config.program, *config.args),
-        program=resolve_program(config.program, environment.get("PATH", "")),
+        program=program,
         goroot=goroot,
         toolchain=toolchain,
         gocache=gocache,
         gomodcache=gomodcache,
         environment=environment,
         euid=os.geteuid(),
+        inspection=inspection,
     )
 
 

@@ -10,7 +10,8 @@ from collections.abc import Callable, Sequence
 
 from golaunch.checks.caches import check_gocache, check_gomodcache
 from golaunch.checks.launch import check_exec_size
-from golaunch.checks.program import check_program
+from golaunch.checks.program import check_interpreter, check_libraries, check_program
+from golaunch.checks.runtime import check_match_binary, check_tzdata
 from golaunch.checks.toolchain import check_go_version, check_goroot
 from golaunch.context import LaunchContext
 from golaunch.findings import Finding
@@ -19,10 +20,14 @@ Check = Callable[[LaunchContext], list[Finding]]
 
 CHECKS: Sequence[Check] = (
     check_program,
+    check_interpreter,
+    check_libraries,
     check_goroot,
     check_go_version,
+    check_match_binary,
     check_gocache,
     check_gomodcache,
+    check_tzdata,
     check_exec_size,
 )
 

@@ -1,18 +1,14 @@
-"""Checks of the program file itself."""
+"""Checks of the program file: what it is, what loads it, what it needs loaded."""
 
 from __future__ import annotations
 
-import errno
-import os
-import stat
-
 from golaunch.context import LaunchContext
-from golaunch.findings import Finding, failed, passed
+from golaunch.findings import Finding, failed, passed, skipped
 
 
 def check_program(ctx: LaunchContext) -> list[Finding]:
     fields = {"GOLAUNCH_PATH": ctx.program or ctx.argv[0]}
-    if ctx.program is None:
+    if ctx.program is None or ctx.inspection is None:
         path = ctx.environment.get("PATH", "")
         return [
             failed(
@@ -22,28 +18,67 @@ def check_program(ctx: LaunchContext) -> list[Finding]:
                 **fields,
             )
         ]
-    problem = file_problem(ctx.program)
+    inspection = ctx.inspection
+    if inspection.problem:
+        return [failed("program", inspection.problem, **fields)]
+    what = inspection.description
+    if inspection.script_interpreter:
+        what = f"a script for {inspection.script_interpreter} ({what})"
+    if inspection.buildinfo:
+        what += f", Go {inspection.buildinfo.go_version}"
+    elif inspection.buildinfo_error:
+        what += f", unreadable Go build info ({inspection.buildinfo_error})"
+    return [passed("program", f"{ctx.program}: {what}", **fields)]
+
+
+def check_interpreter(ctx: LaunchContext) -> list[Finding]:
+    inspection = ctx.inspection
+    if inspection is None or inspection.problem:
+        return [skipped("interpreter", "no ELF program to examine")]
+    interpreter = inspection.interpreter
+    if interpreter is None:
+        return [passed("interpreter", f"{inspection.path} is statically linked")]
+    from golaunch.inspect import file_problem, inspect_elf
+
+    problem = file_problem(interpreter)
+    if problem is None:
+        problem = inspect_elf(interpreter, {}, ()).problem
+    fields = {"GOLAUNCH_PATH": interpreter}
     if problem:
-        return [failed("program", f"{ctx.program} {problem}", **fields)]
-    return [passed("program", f"{ctx.program} is an executable file", **fields)]
+        return [
+            failed(
+                "interpreter",
+                f"the ELF interpreter {interpreter} of {inspection.path} "
+                f"{problem.removeprefix(interpreter + ' ')}: "
+                "exec would fail with 'No such file or directory'; install the C library it "
+                "was built for, or build with CGO_ENABLED=0",
+                **fields,
+            )
+        ]
+    return [passed("interpreter", f"{interpreter}", **fields)]
 
 
-def file_problem(path: str) -> str | None:
-    """Why PATH cannot be executed by the effective user, or None."""
-    try:
-        info = os.stat(path)
-    except OSError as e:
-        if e.errno == errno.ELOOP:
-            return "is a symlink loop"
-        if e.errno == errno.ENOENT:
-            return "does not exist" if not os.path.islink(path) else "is a dangling symlink"
-        return f"cannot be examined: {e.strerror}"
-    if stat.S_ISDIR(info.st_mode):
-        return "is a directory, not a program"
-    if not stat.S_ISREG(info.st_mode):
-        return "is not a regular file"
-    if not os.access(path, os.X_OK, effective_ids=os.access in os.supports_effective_ids):
-        return (
-            f"is not executable by uid {os.geteuid()} ({stat.filemode(info.st_mode)}); chmod +x it"
+def check_libraries(ctx: LaunchContext) -> list[Finding]:
+    inspection = ctx.inspection
+    if inspection is None or inspection.problem or inspection.resolution is None:
+        return [skipped("library", "no shared libraries to resolve")]
+    resolution = inspection.resolution
+    findings = [
+        failed(
+            "library",
+            f"{lib.soname}, needed by {lib.needed_by}, is not found (looked in "
+            f"{', '.join(lib.searched) or 'nothing'}); install it or fix the search path",
+            GOLAUNCH_LIBRARY=lib.soname,
+            GOLAUNCH_NEEDED_BY=lib.needed_by,
         )
-    return None
+        for lib in resolution.missing
+    ]
+    findings += [
+        failed("library", f"{path} cannot be loaded: {problem}", GOLAUNCH_PATH=path)
+        for path, problem in resolution.problems
+    ]
+    if not findings:
+        count = len(resolution.libraries)
+        noun = "library resolves" if count == 1 else "libraries resolve"
+        findings.append(passed("library", f"{count} shared {noun}"))
+    return findings
