@@ -66,7 +66,7 @@ def parse_cache(data: bytes) -> LdCache:
         (old_count,) = struct.unpack_from("<I", data, 12)
         base = 16 + old_count * 12
         base = (base + 7) & ~7
-    if data[base : base + len(NEW_MAGIC)] != NEW_MAGIC:
+    if data[base : base + len(NEW_MAGIC)] != NEW_MAGIC or len(data) < base + 48:
         raise ValueError("not a glibc ld.so.cache")
     (count,) = struct.unpack_from("<I", data, base + 20)
     entries_start = base + 48
