@@ -39,8 +39,8 @@ $(APT_STAMP):
 deps: $(STAMP) $(APT_STAMP)
 
 lint: deps
-	$(BIN)/ruff check golaunch tests examples
-	$(BIN)/ruff format --check golaunch tests examples
+	$(BIN)/ruff check golaunch tests examples bench
+	$(BIN)/ruff format --check golaunch tests examples bench
 	$(BIN)/mypy
 
 test: deps lint
