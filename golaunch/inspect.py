@@ -123,6 +123,17 @@ def _inspect_script(
     return Inspection(**{**inner.__dict__, "script_interpreter": interpreter})
 
 
+def host_elf_problem(path: str) -> str | None:
+    """Why PATH is not an ELF file this host can run, without reading more than its headers."""
+    try:
+        with ElfFile(path) as elf:
+            if (elf.bits, elf.endian, elf.machine) != host_elf():
+                return f"{path} is an {elf.description}, not for this host"
+    except ElfError as e:
+        return f"{path} {e}"
+    return None
+
+
 def inspect_elf(path: str, environment: Mapping[str, str], required: Sequence[str]) -> Inspection:
     try:
         with ElfFile(path) as elf:

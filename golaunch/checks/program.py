@@ -38,11 +38,11 @@ def check_interpreter(ctx: LaunchContext) -> list[Finding]:
     interpreter = inspection.interpreter
     if interpreter is None:
         return [passed("interpreter", f"{inspection.path} is statically linked")]
-    from golaunch.inspect import file_problem, inspect_elf
+    from golaunch.inspect import file_problem, host_elf_problem
 
     problem = file_problem(interpreter)
     if problem is None:
-        problem = inspect_elf(interpreter, {}, ()).problem
+        problem = host_elf_problem(interpreter)  # headers only: ld.so itself needs no walk
     fields = {"GOLAUNCH_PATH": interpreter}
     if problem:
         return [
