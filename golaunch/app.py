@@ -25,6 +25,8 @@ class Effects:
     log: Callable[[Mapping[str, str]], None]
     connect_notifier: Callable[[Mapping[str, str]], Notifier]
     execve: Callable[[str, Sequence[str], Mapping[str, str]], None]
+    # (identifier, golaunch's environment) -> the program's new JOURNAL_STREAM, if any
+    attach_output: Callable[[str, Mapping[str, str]], str | None]
 
 
 def check_report(ctx: LaunchContext) -> Report:
@@ -54,6 +56,11 @@ def fail_start(
     return ExitStatus.CONFIG
 
 
+def output_identifier(ctx: LaunchContext) -> str:
+    """SYSLOG_IDENTIFIER for the program's output: configured, else its basename."""
+    return ctx.config.log.syslog_identifier or os.path.basename(ctx.program_label)
+
+
 def launch(ctx: LaunchContext, effects: Effects) -> ExitStatus:
     """Check, notify and exec. Returns only when the program could not be started."""
     program = ctx.program_label
@@ -79,8 +86,12 @@ def launch(ctx: LaunchContext, effects: Effects) -> ExitStatus:
             return fail_start([failed("notify", str(e))], program, None, effects)
     assert ctx.program is not None  # check_program failed otherwise
     effects.log(launch_fields(program, ctx.argv, os.getpid()))
+    environment = dict(ctx.environment)
+    stream = effects.attach_output(output_identifier(ctx), ctx.inherited)
+    if stream:
+        environment["JOURNAL_STREAM"] = stream
     try:
-        effects.execve(ctx.program, ctx.argv, ctx.environment)
+        effects.execve(ctx.program, ctx.argv, environment)
     except OSError as e:
         code = e.errno or 0
         effects.log(

@@ -41,6 +41,9 @@ GO_RUNTIME_KNOBS = frozenset(
         "GOFLAGS",
         "GOPATH",
         "GOENV",
+        # Set in the unit on purpose; checked like any other source (golaunch.godirs).
+        "GOCACHE",
+        "GOMODCACHE",
     }
 )
 # Variables that change what the dynamic loader, libc or an interpreter loads or

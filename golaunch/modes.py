@@ -14,6 +14,7 @@ from golaunch.findings import Finding
 from golaunch.journal import system_logger
 from golaunch.notify import Notifier, NotifyError, connect_notifier
 from golaunch.report import Report, render_json, render_text
+from golaunch.streams import attach_program_streams
 
 
 def system_effects(log_target: str, environ: Mapping[str, str]) -> Effects:
@@ -21,6 +22,7 @@ def system_effects(log_target: str, environ: Mapping[str, str]) -> Effects:
         log=system_logger(log_target, environ).log,
         connect_notifier=connect_notifier,
         execve=real_execve,
+        attach_output=attach_program_streams,
     )
 
 

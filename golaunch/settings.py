@@ -150,6 +150,12 @@ def semantic_problems(config: Config) -> list[tuple[tuple[str, ...], str]]:
             problems.append((("environment", "keep"), "an empty pattern matches nothing"))
     if config.program == "":
         problems.append((("program",), "must not be empty"))
+    identifier = config.log.syslog_identifier
+    if identifier is not None and (not identifier or not identifier.isprintable()):
+        # It becomes one line of the journal stream header.
+        problems.append(
+            (("log", "syslog_identifier"), "must be a non-empty name without control characters")
+        )
     for loc, value in _strings(config):
         if "\0" in value:
             problems.append((loc, "contains a NUL byte"))

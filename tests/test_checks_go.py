@@ -168,3 +168,22 @@ def test_cache_inside_goroot_fails(tmp_path: Path) -> None:
     root = fake_goroot(tmp_path)
     finding = findings(GoConfig(goroot=str(root), gocache=str(root / "cache")))["gocache"]
     assert finding.severity is Severity.FAIL and "inside GOROOT" in finding.message
+
+
+def test_version_constraint_without_any_toolchain_fails_once() -> None:
+    from golaunch.config import EnvironmentConfig
+
+    ctx = build_context(
+        Config(
+            program="/bin/true",
+            go=GoConfig(version=">=1.21"),
+            environment=EnvironmentConfig(path="/nonexistent"),
+        ),
+        {},
+        dry_run=True,
+    )
+    result = {f.check: f for f in run_checks(ctx)}
+    # Asking for a version means asking for a toolchain: goroot says none was found.
+    assert result["goroot"].severity is Severity.FAIL
+    assert "no Go toolchain found" in result["goroot"].message
+    assert result["go-version"].severity is Severity.SKIP

@@ -72,8 +72,10 @@ def test_agrees_with_go_env(toolchain: Toolchain, tmp_path: Path, scenario: str)
     )
     env, args = scenarios(tmp_path)[scenario]
     ours = golaunch_env(toolchain, env, *args)
-    # The go command's own answer, under the same environment minus what golaunch computed.
-    theirs = go_env(toolchain, {k: v for k, v in ours.items() if k not in COMPUTED})
+    # The go command's own answer, under the same environment minus what golaunch
+    # computed, plus what the caller set on purpose.
+    given = {k: v for k, v in env.items() if k in COMPUTED}
+    theirs = go_env(toolchain, {k: v for k, v in ours.items() if k not in COMPUTED} | given)
     assert {k: ours[k] for k in COMPUTED} == theirs
 
 

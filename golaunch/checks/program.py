@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from golaunch.context import LaunchContext
 from golaunch.findings import Finding, failed, passed, skipped
 
@@ -74,7 +76,12 @@ def check_libraries(ctx: LaunchContext) -> list[Finding]:
         for lib in resolution.missing
     ]
     findings += [
-        failed("library", f"{path} cannot be loaded: {problem}", GOLAUNCH_PATH=path)
+        failed(
+            "library",
+            f"{path} cannot be loaded: {problem}",
+            GOLAUNCH_LIBRARY=os.path.basename(path),
+            GOLAUNCH_PATH=path,
+        )
         for path, problem in resolution.problems
     ]
     if not findings:

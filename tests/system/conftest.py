@@ -1,0 +1,241 @@
+"""The machine's real systemd 252, booted as PID 1 of a private namespace, once per session.
+
+Tests write units into the namespace's /run/systemd/system (through
+/proc/PID/root), start them with the namespace's systemctl and read its
+journald with journalctl. Everything a service runs lives outside /tmp: the
+namespace has a /tmp of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from tests.conftest import BUILD, REPO, Toolchain
+
+SYSTEMD = Path("/usr/lib/systemd/systemd")
+BOOT = Path(__file__).resolve().parent / "boot.sh"
+WORK = BUILD.parent / "system"  # outside /tmp, visible to the namespace
+TARGET = "golaunch-test.target"
+# The target the namespace boots: journald and nothing of sysinit.target, whose
+# systemd-tmpfiles would clean the shared file system's /tmp.
+TARGET_UNIT = """\
+[Unit]
+Description=golaunch system tests
+DefaultDependencies=no
+Wants=systemd-journald.socket systemd-journald.service
+After=systemd-journald.socket systemd-journald.service
+"""
+UNSHARE = ("unshare", "--pid", "--fork", "--mount", "--mount-proc", "--cgroup", "--uts", "--ipc")
+T = TypeVar("T")
+
+
+def why_no_systemd() -> str | None:
+    if os.geteuid() != 0:
+        return "the system tests boot systemd in a namespace, which needs root"
+    if not SYSTEMD.exists():
+        return f"{SYSTEMD} is not installed"
+    for tool in ("unshare", "nsenter", "systemctl", "journalctl"):
+        if shutil.which(tool) is None:
+            return f"{tool} is not installed"
+    return None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    reason = why_no_systemd()
+    for item in items:
+        if "tests/system/" in str(item.fspath):
+            item.add_marker(pytest.mark.system)
+            if reason:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def wait_until(what: str, probe: Callable[[], T | None], timeout: float = 20) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.1)
+
+
+class Machine:
+    """One booted systemd: its PID in our namespace, and ways to talk to it."""
+
+    def __init__(self, unshare: subprocess.Popen[bytes], pid: int) -> None:
+        self.unshare = unshare
+        self.pid = pid
+        self.root = Path(f"/proc/{pid}/root")
+
+    def run(
+        self, *args: str, check: bool = True, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["nsenter", "-t", str(self.pid), "-m", "-p", *args],
+            check=check,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    def write(self, path: str, text: str) -> None:
+        """A file in the namespace's own view (its /run, /etc, /usr/local are private)."""
+        target = self.root / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+
+    def install(self, units: dict[str, str]) -> None:
+        for name, text in units.items():
+            self.write(f"/run/systemd/system/{name}", text)
+        self.run("systemctl", "daemon-reload")
+
+    def start(self, unit: str) -> subprocess.CompletedProcess[str]:
+        # For Type=notify, systemctl start returns when READY=1 arrived or the start failed.
+        return self.run("systemctl", "start", unit, check=False)
+
+    def start_ok(self, unit: str) -> None:
+        run = self.start(unit)
+        if run.returncode != 0:
+            raise AssertionError(f"{unit} did not start:\n{self.journal_text('-u', unit)}")
+
+    def show(self, unit: str) -> dict[str, str]:
+        out = self.run("systemctl", "show", unit).stdout
+        return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+    def journal(self, *matches: str) -> list[dict[str, str]]:
+        out = self.run("journalctl", "--no-pager", "-o", "json", *matches).stdout
+        return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+    def journal_text(self, *args: str) -> str:
+        return self.run("journalctl", "--no-pager", *args).stdout
+
+    def environ(self, pid: int) -> dict[str, str]:
+        """A process's environment, by its PID inside the namespace."""
+        raw = (self.root / "proc" / str(pid) / "environ").read_bytes()
+        return dict(item.split("=", 1) for item in raw.decode().split("\0") if "=" in item)
+
+    def stop(self) -> None:
+        self.run("systemctl", "poweroff", "--force", check=False, timeout=20)
+        try:
+            self.unshare.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.kill(self.pid, 9)  # SIGTERM would make PID 1 re-execute itself
+            self.unshare.wait(timeout=15)
+
+
+def _systemd_child(unshare: subprocess.Popen[bytes]) -> int | None:
+    if unshare.poll() is not None:
+        raise AssertionError(f"the namespace's systemd exited with {unshare.returncode}")
+    try:
+        children = Path(f"/proc/{unshare.pid}/task/{unshare.pid}/children").read_text().split()
+    except OSError:
+        return None
+    for child in children:
+        if Path(f"/proc/{child}/comm").read_text().strip() == "systemd":
+            return int(child)
+    return None
+
+
+def _unreachable_interpreter_dir() -> str:
+    """The directory under a 0700 parent that holds this Python (pyenv in /root), or ""."""
+    path = Path(os.path.realpath(sys.executable))
+    for parent in path.parents:
+        if parent.parent != parent and not parent.parent.stat().st_mode & 0o001:
+            return str(parent)
+    return ""
+
+
+@pytest.fixture(scope="session")
+def machine() -> Iterator[Machine]:
+    units = WORK / "boot-units"
+    shutil.rmtree(units, ignore_errors=True)
+    units.mkdir(parents=True)
+    (units / TARGET).write_text(TARGET_UNIT)
+    log = (WORK / "boot.log").open("wb")
+    unshare = subprocess.Popen(
+        [
+            "unshare",
+            "--pid",
+            "--fork",
+            "--mount",
+            "--mount-proc",
+            "--cgroup",
+            "--uts",
+            "--ipc",
+            str(BOOT),
+            str(units),
+            TARGET,
+            _unreachable_interpreter_dir(),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    booted: Machine | None = None
+    try:
+        pid = wait_until("systemd to start", lambda: _systemd_child(unshare))
+        booted = Machine(unshare, pid)
+        wait_until(
+            "the test target to be reached",
+            lambda: (
+                booted.run("systemctl", "is-active", TARGET, check=False).stdout.strip() == "active"
+            ),
+        )
+        yield booted
+    finally:
+        if booted:
+            booted.stop()
+        elif unshare.poll() is None:
+            unshare.kill()
+        log.close()
+
+
+# --- what the services run -------------------------------------------------------
+
+GOLAUNCH = REPO / ".venv" / "bin" / "golaunch"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def http_get(port: int, path: str, timeout: float = 10) -> str:
+    def attempt() -> str | None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as r:
+                return str(r.read().decode())
+        except OSError:
+            return None
+
+    return wait_until(f"HTTP on port {port}", attempt, timeout)
+
+
+def install_program(source: Path, name: str) -> Path:
+    """A copy under a plain name: systemd and golaunch name streams after the basename."""
+    target = WORK / "bin" / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    shutil.copy(source, tmp)
+    tmp.chmod(0o755)
+    os.replace(tmp, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def go_server(go_new: Toolchain) -> Path:
+    return install_program(go_new.build(REPO / "examples" / "server", "server"), "server")
