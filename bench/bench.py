@@ -23,6 +23,9 @@ WORK = REPO / "build" / "bench"
 GOROOT = Path(go.__file__).resolve().parent
 RUNS = int(os.environ.get("BENCH_RUNS", "20"))
 GOLAUNCH = [sys.executable, "-m", "golaunch"]
+# The revision whose launch path the numbers are compared with, in the same run:
+# the first complete launcher, before any start-up work (issue 6).
+BASELINE = os.environ.get("BENCH_BASELINE", "9bad227")
 
 
 def measure(argv: list[str], env: dict[str, str], before: object = None) -> tuple[float, float]:
@@ -116,6 +119,33 @@ def synthetic(count: int) -> Path:
     return program
 
 
+def baseline_tree(revision: str) -> Path:
+    """golaunch's package at REVISION, importable with PYTHONPATH (git archive, no worktree)."""
+    tree = WORK / f"baseline-{revision}"
+    if not (tree / "golaunch").is_dir():
+        tree.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "-C", str(REPO), "archive", revision, "golaunch"],
+            check=True,
+            capture_output=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return tree
+
+
+def added_by_baseline(
+    launch: list[str], env: dict[str, str], programs: dict[str, Path]
+) -> dict[str, float]:
+    """What the baseline revision's launch path adds over a direct run, warm."""
+    before_env = {**env, "PYTHONPATH": str(baseline_tree(BASELINE))}
+    added = {}
+    for label, program in (("cgo", "cgo"), ("2", "libs2"), ("200", "libs200")):
+        argv = [*launch, str(programs[program])]
+        subprocess.run(argv, env=before_env, check=True, capture_output=True)
+        added[label] = measure(argv, before_env)[0] - measure([str(programs[program])], env)[0]
+    return added
+
+
 def main() -> None:
     programs = build()
     cache = Path(tempfile.mkdtemp(prefix="golaunch-bench-", dir=WORK))
@@ -149,25 +179,29 @@ def main() -> None:
     warm = measure([*launch, cgo], env)
     rows.append(("golaunch -- cgo (warm: cached settings)", *warm))
     rows.append(("golaunch --check cgo", *measure([*GOLAUNCH, "--check", *launch[3:], cgo], env)))
+    added = {"cgo": warm[0] - direct[0]}
     for n in (2, 200):
         program = str(programs[f"libs{n}"])
+        alone = measure([program], env)
+        rows.append((f"prog with {n} libraries run directly", *alone))
         subprocess.run([*launch, program], env=env, check=True, capture_output=True)
-        rows.append(
-            (f"golaunch -- prog with {n} libraries (warm)", *measure([*launch, program], env))
-        )
+        launched = measure([*launch, program], env)
+        rows.append((f"golaunch -- prog with {n} libraries (warm)", *launched))
+        added[str(n)] = launched[0] - alone[0]
     many_libs = str(programs["libs200"])
-    rows.append(
-        (
-            "golaunch --check prog with 200 libraries",
-            *measure([*GOLAUNCH, "--check", *launch[3:], many_libs], env),
-        )
-    )
+    check_many = measure([*GOLAUNCH, "--check", *launch[3:], many_libs], env)
+    rows.append(("golaunch --check prog with 200 libraries", *check_many))
+    before = added_by_baseline(launch, env, programs)
+
     print(f"\n{'what':<44} {'median ms':>10} {'peak RSS MB':>12}   ({RUNS} runs each)")
     for name, ms, mb in rows:
         print(f"{name:<44} {ms:>10.1f} {mb:>12.1f}")
-    print(f"\nadded by golaunch (warm) over direct: {warm[0] - direct[0]:.1f} ms (target <= 60)")
-    two, many = rows[-3][1], rows[-2][1]
-    print(f"200 libraries over 2: {many - two:.1f} ms (target <= 30)")
+    print(f"\nadded by golaunch (warm) over direct: {added['cgo']:.1f} ms (target <= 60)")
+    scaling = added["200"] - added["2"]
+    print(f"added for 200 libraries over 2: {scaling:.1f} ms (target <= 30)")
+    print(f"\nadded over direct, same run: golaunch at {BASELINE} (before) -> this tree (after)")
+    for label, title in (("cgo", "cgo program"), ("2", "2 libraries"), ("200", "200 libraries")):
+        print(f"  {title:<16} {before[label]:>7.1f} ms -> {added[label]:>6.1f} ms")
     shutil.rmtree(cache, ignore_errors=True)
 
 

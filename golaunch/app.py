@@ -10,6 +10,7 @@ import contextlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from golaunch.checks import run_checks
 from golaunch.context import LaunchContext
@@ -17,7 +18,9 @@ from golaunch.exitcodes import ExitStatus
 from golaunch.findings import Finding, Severity, failed
 from golaunch.journal import finding_fields, launch_fields
 from golaunch.notify import Notifier, NotifyError, ascii_status
-from golaunch.report import Report
+
+if TYPE_CHECKING:
+    from golaunch.report import Report
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class Effects:
 
 def check_report(ctx: LaunchContext) -> Report:
     from golaunch.inspect import binary_document
+    from golaunch.report import Report
 
     return Report(
         ctx.program_label, run_checks(ctx), ctx.environment, binary_document(ctx.inspection)

@@ -13,8 +13,6 @@ from golaunch.exitcodes import ExitStatus
 from golaunch.findings import Finding
 from golaunch.journal import system_logger
 from golaunch.notify import Notifier, NotifyError, connect_notifier
-from golaunch.report import Report, render_json, render_text
-from golaunch.streams import attach_program_streams
 
 
 def system_effects(log_target: str, environ: Mapping[str, str]) -> Effects:
@@ -22,8 +20,14 @@ def system_effects(log_target: str, environ: Mapping[str, str]) -> Effects:
         log=system_logger(log_target, environ).log,
         connect_notifier=connect_notifier,
         execve=real_execve,
-        attach_output=attach_program_streams,
+        attach_output=_attach_program_streams,
     )
+
+
+def _attach_program_streams(identifier: str, environ: Mapping[str, str]) -> str | None:
+    from golaunch.streams import attach_program_streams
+
+    return attach_program_streams(identifier, environ)
 
 
 def launch_config(config: Config, environ: Mapping[str, str]) -> int:
@@ -32,6 +36,8 @@ def launch_config(config: Config, environ: Mapping[str, str]) -> int:
 
 
 def check(config: Config, environ: Mapping[str, str], as_json: bool) -> int:
+    from golaunch.report import render_json, render_text
+
     report = check_report(build_context(config, environ, dry_run=True))
     _write(render_json(report) if as_json else render_text(report))
     return ExitStatus.OK if report.ok else ExitStatus.CONFIG
@@ -50,6 +56,8 @@ def invalid_config(
     environ: Mapping[str, str],
 ) -> int:
     """The configuration did not validate: report it as a launch or a check would."""
+    from golaunch.report import Report, render_json, render_text
+
     program = values.get("program")
     if options["check"] or options["print_env"]:
         report = Report(program, findings)

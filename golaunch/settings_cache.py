@@ -17,28 +17,46 @@ and the caller validates again.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
+import marshal
 import os
 import stat
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from golaunch import __version__
 from golaunch.config import DEFAULT_CONFIG_FILE, Config, from_plain, to_plain
 from golaunch.configfile import ConfigFile, ConfigFileError, read_config_file
 
-SCHEMA = 1
+
+def _fast_sha256() -> Callable[..., Any]:
+    """CPython's built-in SHA-256: hashlib's OpenSSL import costs 3 ms at every start."""
+    for module in ("_sha2", "_sha256"):  # 3.12+, 3.11
+        with contextlib.suppress(ImportError, AttributeError):
+            return __import__(module).sha256  # type: ignore[no-any-return]
+    import hashlib
+
+    return hashlib.sha256
+
+
+sha256 = _fast_sha256()
+
+SCHEMA = 2
+# Entries are marshal data, not JSON: json pulls in re (5 ms), while marshal is
+# built in. marshal's format belongs to the interpreter, so its version is part of
+# the key; entries are read only from a directory and files of our own (below).
+FORMAT = f"marshal {marshal.version} {sys.implementation.cache_tag}"
 MAX_ENTRY_BYTES = 1 << 20
 
 
 def cache_key(argv: Sequence[str], environ: Mapping[str, str]) -> str:
-    digest = hashlib.sha256(f"golaunch {__version__} schema {SCHEMA} uid {os.geteuid()}\0".encode())
+    header = f"golaunch {__version__} schema {SCHEMA} {FORMAT} uid {os.geteuid()}\0"
+    digest = sha256(header.encode())
     for arg in argv:
         digest.update(b"arg\0" + arg.encode("utf-8", "surrogateescape") + b"\0")
     for name in sorted(n for n in environ if n.upper().startswith("GOLAUNCH_")):
         digest.update(f"env\0{name}\0{environ[name]}\0".encode("utf-8", "surrogateescape"))
-    return digest.hexdigest()
+    return str(digest.hexdigest())
 
 
 def cache_directory(environ: Mapping[str, str]) -> str | None:
@@ -77,7 +95,7 @@ def load(argv: Sequence[str], environ: Mapping[str, str]) -> Config | None:
     if directory is None or not _private_directory(directory, create=False):
         return None
     key = cache_key(argv, environ)
-    entry = _read_entry(os.path.join(directory, key + ".json"))
+    entry = _read_entry(os.path.join(directory, key + ".entry"))
     if entry is None or entry.get("key") != key or not _inputs_unchanged(entry):
         return None
     try:
@@ -106,8 +124,8 @@ def _read_entry(path: str) -> dict[str, Any] | None:
     finally:
         os.close(fd)
     try:
-        entry = json.loads(data)
-    except ValueError:
+        entry = marshal.loads(data)
+    except (ValueError, EOFError, TypeError):
         return None
     return entry if isinstance(entry, dict) else None
 
@@ -121,7 +139,7 @@ def _inputs_unchanged(entry: Mapping[str, Any]) -> bool:
         current = read_config_file(path)
     except ConfigFileError:
         return False
-    return bool(hashlib.sha256(current.data).hexdigest() == entry.get("config_sha256"))
+    return bool(sha256(current.data).hexdigest() == entry.get("config_sha256"))
 
 
 def store(
@@ -139,16 +157,16 @@ def store(
         "key": key,
         "golaunch": __version__,
         "config_path": config_file.path if config_file else None,
-        "config_sha256": hashlib.sha256(config_file.data).hexdigest() if config_file else None,
+        "config_sha256": sha256(config_file.data).hexdigest() if config_file else None,
         "default_absent": config_file is None and not os.path.exists(DEFAULT_CONFIG_FILE),
         "settings": to_plain(config),
     }
-    final = os.path.join(directory, key + ".json")
+    final = os.path.join(directory, key + ".entry")
     temporary = f"{final}.{os.getpid()}.tmp"
     try:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(entry, f)
+        with os.fdopen(fd, "wb") as f:
+            f.write(marshal.dumps(entry))
         os.replace(temporary, final)
     except OSError:
         with contextlib.suppress(OSError):

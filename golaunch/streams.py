@@ -17,7 +17,6 @@ set an identifier of its own, that identifier wins and the fds stay as they are.
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -128,6 +127,8 @@ def _settings(values: Mapping[str, str]) -> StreamSettings:
 
 def open_stream(identifier: str, settings: StreamSettings, path: str = STDOUT_SOCKET) -> int:
     """A connected stream socket, header sent, as a bare fd; raises OSError."""
+    import socket  # 4 ms: only when the output is the journal
+
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
     try:
         sock.connect(path)

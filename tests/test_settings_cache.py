@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 from pathlib import Path
 
@@ -32,9 +32,9 @@ def store(
 def test_round_trip(tmp_path: Path, environ: dict[str, str]) -> None:
     argv, config = store(tmp_path, environ)
     assert settings_cache.load(argv, environ) == config
-    entry = next((tmp_path / "golaunch").glob("*.json"))
+    entry = next((tmp_path / "golaunch").glob("*.entry"))
     assert entry.stat().st_mode & 0o777 == 0o600
-    assert json.loads(entry.read_text())["settings"]["go"]["version"] == "1.22"
+    assert marshal.loads(entry.read_bytes())["settings"]["go"]["version"] == "1.22"
 
 
 @pytest.mark.parametrize(
@@ -46,8 +46,8 @@ def test_round_trip(tmp_path: Path, environ: dict[str, str]) -> None:
         lambda argv, env, p: (tmp := p / "app.toml").write_text(tmp.read_text() + "# edited\n"),
         lambda argv, env, p: (p / "app.toml").unlink(),
         lambda argv, env, p: (p / "golaunch").chmod(0o777),
-        lambda argv, env, p: [e.chmod(0o644) for e in (p / "golaunch").glob("*.json")],
-        lambda argv, env, p: [e.write_text("{not json") for e in (p / "golaunch").glob("*.json")],
+        lambda argv, env, p: [e.chmod(0o644) for e in (p / "golaunch").glob("*.entry")],
+        lambda argv, env, p: [e.write_bytes(b"\0junk") for e in (p / "golaunch").glob("*.entry")],
     ],
     ids=[
         "argv",
@@ -68,8 +68,8 @@ def test_any_change_means_validating_again(tmp_path: Path, environ: dict[str, st
 
 def test_symlinked_entry_is_refused(tmp_path: Path, environ: dict[str, str]) -> None:
     argv, _ = store(tmp_path, environ)
-    entry = next((tmp_path / "golaunch").glob("*.json"))
-    target = tmp_path / "elsewhere.json"
+    entry = next((tmp_path / "golaunch").glob("*.entry"))
+    target = tmp_path / "elsewhere.entry"
     os.replace(entry, target)
     entry.symlink_to(target)
     assert settings_cache.load(argv, environ) is None
@@ -84,10 +84,10 @@ def test_launch_uses_the_cache_on_the_second_start(tmp_path: Path) -> None:
     env = {"CACHE_DIRECTORY": str(cache), "HOME": str(tmp_path)}
     first = run_golaunch("--set-env", "MARK=1", "--", "/usr/bin/env", env=env)
     assert first.returncode == 0, first.stderr
-    (entry,) = (cache / "golaunch").glob("*.json")
+    (entry,) = (cache / "golaunch").glob("*.entry")
     # Tamper with the stored (already validated) settings: only a cache hit can show this value.
-    data = json.loads(entry.read_text())
+    data = marshal.loads(entry.read_bytes())
     data["settings"]["environment"]["set"]["MARK"] = "from-cache"
-    entry.write_text(json.dumps(data))
+    entry.write_bytes(marshal.dumps(data))
     second = run_golaunch("--set-env", "MARK=1", "--", "/usr/bin/env", env=env)
     assert "MARK=from-cache" in second.stdout.splitlines()

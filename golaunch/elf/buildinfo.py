@@ -159,10 +159,13 @@ def parse_modinfo(version: str, modinfo: str) -> BuildInfo:
 def _unquote(value: str) -> str:
     """Build settings with spaces, quotes or tabs are Go-quoted (strconv.Quote)."""
     if len(value) >= 2 and value[0] == value[-1] == '"':
-        import json
+        # strconv.Quote's escapes (\a \v \xNN \uNNNN \UNNNNNNNN ...) are all valid in
+        # a Python string literal, unlike in JSON; ast is already loaded by dataclasses.
+        import ast
 
         try:
-            return str(json.loads(value))
-        except ValueError:
+            unquoted = ast.literal_eval(value)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
             return value
+        return unquoted if isinstance(unquoted, str) else value
     return value
