@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := golang-go gcc libc6-dev mandoc man-db debhelper lintian rpm cpio python3.11-venv python3-pip python3-setuptools
 APT_STAMP := build/.apt-installed
 
-.PHONY: all venv deps demo test lint unit bench clean
+.PHONY: all venv deps demo test lint unit bench clean deb rpm packages
 
 all: test
 
@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 # Debian's golang-go is the second, older toolchain (Go 1.19) the tests use.
-$(APT_STAMP):
+$(APT_STAMP): Makefile
 	@mkdir -p build
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -51,6 +51,24 @@ demo: deps
 
 bench: deps
 	$(BIN)/python bench/bench.py
+
+# Packages: the version comes from golaunch/__init__.py, the one place it is set.
+VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"$$/\1/p' golaunch/__init__.py)
+PACKAGES := build/packages
+DEB := $(PACKAGES)/golaunch_$(VERSION)_amd64.deb
+RPM := $(PACKAGES)/golaunch-$(VERSION)-1.x86_64.rpm
+PACKAGE_INPUTS := $(shell git ls-files --cached --others --exclude-standard golaunch units man packaging debian pyproject.toml 2>/dev/null)
+
+deb: $(DEB)
+rpm: $(RPM)
+packages: deb rpm
+
+$(DEB): $(PACKAGE_INPUTS) | $(APT_STAMP)
+	packaging/build-deb.sh $(VERSION) $(PACKAGES) > build/deb.log 2>&1 || { tail -30 build/deb.log; exit 1; }
+	lintian --fail-on error,warning --tag-display-limit 0 build/deb/golaunch_$(VERSION)_amd64.changes
+
+$(RPM): $(PACKAGE_INPUTS) | $(APT_STAMP)
+	packaging/build-rpm.sh $(VERSION) $(PACKAGES) > build/rpm.log 2>&1 || { tail -30 build/rpm.log; exit 1; }
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache .hypothesis

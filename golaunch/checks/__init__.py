@@ -12,6 +12,7 @@ from golaunch.checks.caches import check_gocache, check_gomodcache
 from golaunch.checks.launch import check_exec_size
 from golaunch.checks.program import check_interpreter, check_libraries, check_program
 from golaunch.checks.runtime import check_match_binary, check_tzdata
+from golaunch.checks.security import check_security
 from golaunch.checks.toolchain import check_go_version, check_goroot
 from golaunch.context import LaunchContext
 from golaunch.findings import Finding
@@ -29,6 +30,7 @@ CHECKS: Sequence[Check] = (
     check_gomodcache,
     check_tzdata,
     check_exec_size,
+    check_security,
 )
 
 

@@ -1,0 +1,220 @@
+"""The .deb installed on this machine and the .rpm unpacked, run for real (root only)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from golaunch import __version__
+from tests.conftest import REPO, Toolchain
+from tests.system.conftest import WORK, Machine, free_port, http_get, wait_until
+
+PACKAGES = REPO / "build" / "packages"
+DEB = PACKAGES / f"golaunch_{__version__}_amd64.deb"
+RPM = PACKAGES / f"golaunch-{__version__}-1.x86_64.rpm"
+INSTALLED = (
+    "/usr/bin/golaunch",
+    "/usr/lib/golaunch",
+    "/usr/lib/systemd/system/golaunch@.service",
+    "/usr/lib/systemd/catalog/golaunch.catalog",
+    "/usr/share/man/man1/golaunch.1.gz",
+    "/usr/share/man/man5/golaunch.toml.5.gz",
+    "/etc/golaunch/example.toml",
+)
+
+
+def make(target: str) -> None:
+    run = subprocess.run(
+        ["make", "-s", target], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def dpkg_status() -> str:
+    run = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Status}", "golaunch"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return run.stdout
+
+
+@pytest.fixture(scope="module")
+def installed() -> Iterator[Path]:
+    """`make deb` (lintian-clean), then dpkg -i; purged afterwards whatever happens."""
+    if dpkg_status().startswith("install ok"):
+        pytest.skip("a golaunch package is already installed on this machine; not touching it")
+    make("deb")
+    subprocess.run(["dpkg", "-i", str(DEB)], check=True, capture_output=True)
+    try:
+        yield Path("/usr/bin/golaunch")
+    finally:
+        subprocess.run(["dpkg", "--purge", "golaunch"], check=False, capture_output=True)
+
+
+def test_installed_golaunch_checks_a_go_program(
+    installed: Path, go_server: Path, tmp_path: Path
+) -> None:
+    version = subprocess.run([installed, "--version"], capture_output=True, text=True, check=True)
+    assert version.stdout == f"golaunch {__version__}\n"
+    check = subprocess.run(
+        [
+            installed,
+            "--check",
+            "--gocache",
+            f"{tmp_path}/c",
+            "--gomodcache",
+            f"{tmp_path}/m",
+            "--",
+            str(go_server),
+        ],
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert f"pass  program      {go_server}: ELF 64-bit" in check.stdout
+    # The wrapper runs Debian's interpreter in isolated mode from the private environment.
+    assert (
+        Path(installed)
+        .read_text()
+        .endswith('exec /usr/lib/golaunch/bin/python -I -m golaunch "$@"\n')
+    )
+    assert Path("/usr/lib/golaunch/bin/python").resolve() == Path("/usr/bin/python3.11").resolve()
+
+
+def test_installed_units_verify_and_manuals_render(installed: Path) -> None:
+    verify = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", "golaunch@demo.service"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (verify.returncode, verify.stdout + verify.stderr) == (0, "")
+    for page, title in (
+        ("man1/golaunch.1.gz", "GOLAUNCH(1)"),
+        ("man5/golaunch.toml.5.gz", "GOLAUNCH.TOML(5)"),
+    ):
+        man = subprocess.run(
+            ["man", "-l", f"/usr/share/man/{page}"],
+            capture_output=True,
+            text=True,
+            env={"PATH": "/usr/bin:/bin", "MANWIDTH": "80", "LANG": "C.UTF-8"},
+            check=False,
+        )
+        assert man.returncode == 0 and man.stderr == "", man.stderr
+        assert man.stdout.lstrip().startswith(title)
+
+
+def use_packaged_template(machine: Machine) -> None:
+    """Forget the development copy of golaunch@.service that other tests put in /run."""
+    shutil.rmtree(machine.root / "run/systemd/system/golaunch@.service.d", ignore_errors=True)
+    (machine.root / "run/systemd/system/golaunch@.service").unlink(missing_ok=True)
+    machine.run("systemctl", "daemon-reload")
+    fragment = machine.show("golaunch@x.service")["FragmentPath"]
+    assert fragment in (
+        "/usr/lib/systemd/system/golaunch@.service",
+        "/lib/systemd/system/golaunch@.service",
+    )
+
+
+def test_packaged_template_runs_a_service(
+    installed: Path, machine: Machine, go_server: Path
+) -> None:
+    use_packaged_template(machine)
+    port = free_port()
+    machine.write(
+        "/etc/golaunch/pkg.toml",
+        f'program = "{go_server}"\nargs = ["-listen", "127.0.0.1:{port}"]\n',
+    )
+    machine.start_ok("golaunch@pkg.service")
+    props = machine.show("golaunch@pkg.service")
+    assert props["ExecStart"].startswith("{ path=/usr/bin/golaunch ")
+    assert int(http_get(port, "/pid")) == int(props["MainPID"])
+    assert props["StatusText"] == f"golaunch: checks passed, running {go_server}"
+    machine.run("systemctl", "stop", "golaunch@pkg.service")
+
+
+def test_packaged_template_fails_a_check_with_78(installed: Path, machine: Machine) -> None:
+    use_packaged_template(machine)
+    machine.run("journalctl", "--update-catalog")  # the namespace's own catalog database
+    machine.write("/etc/golaunch/broken.toml", 'program = "/nonexistent/server"\n')
+    assert machine.start("golaunch@broken.service").returncode != 0
+    wait_until(
+        "the unit to fail",
+        lambda: machine.show("golaunch@broken.service")["ActiveState"] == "failed",
+    )
+    props = machine.show("golaunch@broken.service")
+    assert (props["ExecMainStatus"], props["NRestarts"]) == ("78", "0")
+    (entry,) = machine.journal("-u", "golaunch@broken.service", "GOLAUNCH_CHECK=program")
+    assert entry["MESSAGE_ID"] == "689205bc38bc45628c05b009b0136b13"
+    explained = machine.journal_text(
+        "-x", "-u", "golaunch@broken.service", "GOLAUNCH_CHECK=program"
+    )
+    assert "Subject: The program /nonexistent/server cannot be executed" in explained
+
+
+def test_purge_leaves_nothing_behind(installed: Path) -> None:
+    subprocess.run(["dpkg", "--purge", "golaunch"], check=True, capture_output=True)
+    left = [path for path in INSTALLED if Path(path).exists()]
+    assert left == [], left
+    assert not Path("/etc/golaunch").exists()
+    assert dpkg_status() == ""
+
+
+def test_rpm_unpacked_runs_against_a_go_program(go_server: Path, go_new: Toolchain) -> None:
+    make("rpm")
+    root = WORK / "rpm-root"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    payload = subprocess.run(["rpm2cpio", str(RPM)], capture_output=True, check=True).stdout
+    subprocess.run(["cpio", "-idm", "--quiet"], input=payload, cwd=root, check=True)
+    for path in INSTALLED:
+        assert (root / path.lstrip("/").removesuffix(".gz")).exists(), path
+    query = subprocess.run(
+        ["rpm", "-qp", "--requires", "--configfiles", str(RPM)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "python3.11" in query.stdout.split()
+    assert "/etc/golaunch/example.toml" in query.stdout
+    python = root / "usr/lib/golaunch/bin/python"
+    cache = WORK / "rpm-cache"
+    check = subprocess.run(
+        [
+            python,
+            "-I",
+            "-m",
+            "golaunch",
+            "--check",
+            "--goroot",
+            str(go_new.goroot),
+            "--gocache",
+            f"{cache}/c",
+            "--gomodcache",
+            f"{cache}/m",
+            "--",
+            str(go_server),
+        ],
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert f"pass  goroot       GOROOT {go_new.goroot} ({go_new.version}" in check.stdout
+    # It imports from the unpacked environment, not from this tree.
+    where = subprocess.run(
+        [python, "-I", "-c", "import golaunch; print(golaunch.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert where.stdout.startswith(str(root / "usr/lib/golaunch/lib/python3.11/site-packages"))
