@@ -1,11 +1,12 @@
 #!/bin/sh
 # PID 1 of a private PID and mount namespace, made by
 #   unshare --pid --fork --mount --mount-proc --cgroup --uts --ipc boot.sh UNITDIR TARGET [EXPOSE]
+# EXPOSE: space-separated directories (no spaces in them) under a 0700 parent.
 # Gives systemd its own /run, /tmp, journal, state and caches, makes /etc and
 # /usr/local writable copies of the host's (so /etc/golaunch and the catalog
 # directory never touch the host), then execs the machine's systemd.
-# EXPOSE: a directory under a 0700 parent (pyenv under /root) that service
-# users other than root must reach; only the namespace sees it reachable.
+# Service users other than root must reach pyenv's interpreter and this tree,
+# which may live in /root; only the namespace sees them reachable.
 set -eu
 unitdir=$1
 target=$2
@@ -23,14 +24,22 @@ for dir in /etc /usr/local; do
     mount -t overlay overlay -o "lowerdir=$dir,upperdir=$state/upper,workdir=$state/work" "$dir"
 done
 
-if [ -n "$expose" ]; then
-    parent=$(dirname "$expose")
-    mkdir -p /run/golaunch-test/expose
-    mount --bind "$expose" /run/golaunch-test/expose
+# Each EXPOSE directory is bound onto a fresh 0755 tmpfs over its parent.
+n=0
+for dir in $expose; do
+    n=$((n + 1))
+    mkdir -p "/run/golaunch-test/expose/$n"
+    mount --bind "$dir" "/run/golaunch-test/expose/$n"
+done
+for parent in $(for dir in $expose; do dirname "$dir"; done | sort -u); do
     mount -t tmpfs -o mode=0755 tmpfs "$parent"
-    mkdir -p "$expose"
-    mount --move /run/golaunch-test/expose "$expose"
-fi
+done
+n=0
+for dir in $expose; do
+    n=$((n + 1))
+    mkdir -p "$dir"
+    mount --move "/run/golaunch-test/expose/$n" "$dir"
+done
 
 mkdir -p /run/systemd/system /etc/golaunch /usr/local/lib/systemd/catalog
 cp "$unitdir"/* /run/systemd/system/

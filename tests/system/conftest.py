@@ -149,13 +149,17 @@ def _systemd_child(unshare: subprocess.Popen[bytes]) -> int | None:
     return None
 
 
-def _unreachable_interpreter_dir() -> str:
-    """The directory under a 0700 parent that holds this Python (pyenv in /root), or ""."""
-    path = Path(os.path.realpath(sys.executable))
-    for parent in path.parents:
-        if parent.parent != parent and not parent.parent.stat().st_mode & 0o001:
-            return str(parent)
-    return ""
+def unreachable_dirs() -> list[str]:
+    """Directories the services need (this Python, this tree) under a 0700 parent."""
+    found = []
+    for path in (Path(os.path.realpath(sys.executable)), REPO):
+        for parent in [path, *path.parents]:
+            if parent.parent != parent and not parent.parent.stat().st_mode & 0o001:
+                found.append(str(parent))
+                break
+    if any(" " in d for d in found):
+        raise AssertionError(f"boot.sh cannot expose paths with spaces: {found}")
+    return sorted(set(found))
 
 
 @pytest.fixture(scope="session")
@@ -178,7 +182,7 @@ def machine() -> Iterator[Machine]:
             str(BOOT),
             str(units),
             TARGET,
-            _unreachable_interpreter_dir(),
+            " ".join(unreachable_dirs()),
         ],
         stdout=log,
         stderr=subprocess.STDOUT,

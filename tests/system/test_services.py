@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from golaunch.findings import LAUNCH_MESSAGE_ID, MESSAGE_IDS, Severity
-from tests.conftest import SOURCES, Toolchain
+from tests.conftest import REPO, SOURCES, Toolchain
 from tests.elf_fixtures import shared
 from tests.system.conftest import (
     GOLAUNCH,
@@ -347,9 +347,10 @@ def test_non_root_user_gets_caches_from_cache_directory(
 def shipped_unit_dropin(unit_file: str, exec_start: str) -> str:
     """Run a unit from units/ as shipped, with only ExecStart= pointing at this tree."""
     lines = ["[Service]", "ExecStart=", f"ExecStart={exec_start}"]
-    if str(Path(os.path.realpath(sys.executable))).startswith(("/root/", "/home/")):
-        # The development interpreter (pyenv) lives in a home directory, which
-        # ProtectHome= hides; the packages use /usr/bin/python3.11.
+    interpreter = os.path.realpath(sys.executable)
+    if any(p.startswith(("/root/", "/home/")) for p in (interpreter, str(REPO))):
+        # The development interpreter (pyenv) or this tree lives in a home
+        # directory, which ProtectHome= hides; the packages use /usr/bin/python3.11.
         lines.append("ProtectHome=no")
     return "\n".join(lines) + "\n"
 
