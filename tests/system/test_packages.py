@@ -128,16 +128,22 @@ def test_packaged_template_runs_a_service(
     installed: Path, machine: Machine, go_server: Path
 ) -> None:
     use_packaged_template(machine)
+    # Inside the namespace's private /usr/local: the packaged unit's ProtectHome=
+    # hides this tree when it lives in a home directory.
+    server = "/usr/local/libexec/golaunch-test/server"
+    (machine.root / server.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(go_server, machine.root / server.lstrip("/"))
+    program = Path(server)
     port = free_port()
     machine.write(
         "/etc/golaunch/pkg.toml",
-        f'program = "{go_server}"\nargs = ["-listen", "127.0.0.1:{port}"]\n',
+        f'program = "{program}"\nargs = ["-listen", "127.0.0.1:{port}"]\n',
     )
     machine.start_ok("golaunch@pkg.service")
     props = machine.show("golaunch@pkg.service")
     assert props["ExecStart"].startswith("{ path=/usr/bin/golaunch ")
     assert int(http_get(port, "/pid")) == int(props["MainPID"])
-    assert props["StatusText"] == f"golaunch: checks passed, running {go_server}"
+    assert props["StatusText"] == f"golaunch: checks passed, running {program}"
     machine.run("systemctl", "stop", "golaunch@pkg.service")
 
 
