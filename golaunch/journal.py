@@ -54,14 +54,26 @@ def launch_fields(program: str, argv: tuple[str, ...], pid: int) -> dict[str, st
     }
 
 
-def stderr_is_journal(environ: Mapping[str, str], fd: int = 2) -> bool:
-    """systemd sets JOURNAL_STREAM=dev:ino for the stream it connected to fds 1 and 2."""
+def journal_stream_fds(
+    environ: Mapping[str, str], fds: tuple[int, ...] = (1, 2)
+) -> tuple[int, ...]:
+    """The FDS that are the stream systemd names in JOURNAL_STREAM=dev:ino."""
     device, _, inode = environ.get("JOURNAL_STREAM", "").partition(":")
-    try:
-        info = os.fstat(fd)
-        return (info.st_dev, info.st_ino) == (int(device), int(inode))
-    except (OSError, ValueError):
-        return False
+    if not (device.isdigit() and inode.isdigit()):
+        return ()
+    matching = []
+    for fd in fds:
+        try:
+            info = os.fstat(fd)
+        except OSError:
+            continue
+        if (info.st_dev, info.st_ino) == (int(device), int(inode)):
+            matching.append(fd)
+    return tuple(matching)
+
+
+def stderr_is_journal(environ: Mapping[str, str]) -> bool:
+    return bool(journal_stream_fds(environ, (2,)))
 
 
 class Logger:

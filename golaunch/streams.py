@@ -20,12 +20,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from golaunch.journal import journal_stream_fds
+
 STDOUT_SOCKET = "/run/systemd/journal/stdout"
 STREAMS_DIRECTORY = "/run/systemd/journal/streams"
 # What systemd names a stream when the unit has no SyslogIdentifier=: the
 # basename of the command it executed, which is golaunch.
 DEFAULT_IDENTIFIER = "golaunch"
-OUTPUT_FDS = (1, 2)
 
 
 @dataclass(frozen=True)
@@ -48,23 +49,6 @@ class StreamSettings:
         )
         lines = [identifier, "", str(self.priority), *("1" if f else "0" for f in flags)]
         return "".join(f"{line}\n" for line in lines).encode()
-
-
-def journal_fds(environ: Mapping[str, str]) -> tuple[int, ...]:
-    """The fds among 1 and 2 that are the stream systemd named in JOURNAL_STREAM."""
-    device, _, inode = environ.get("JOURNAL_STREAM", "").partition(":")
-    if not (device.isdigit() and inode.isdigit()):
-        return ()
-    wanted = (int(device), int(inode))
-    matching = []
-    for fd in OUTPUT_FDS:
-        try:
-            info = os.fstat(fd)
-        except OSError:
-            continue
-        if (info.st_dev, info.st_ino) == wanted:
-            matching.append(fd)
-    return tuple(matching)
 
 
 def own_unit(cgroup_file: str = "/proc/self/cgroup") -> str | None:
@@ -149,7 +133,7 @@ def attach_program_streams(identifier: str, environ: Mapping[str, str]) -> str |
     changed (fds are not the journal, the unit named its stream, or journald
     refused: then the output still reaches the journal under golaunch's name).
     """
-    fds = journal_fds(environ)
+    fds = journal_stream_fds(environ)
     if not fds:
         return None
     unit = own_unit()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from golaunch import streams
+from golaunch.journal import journal_stream_fds
 from golaunch.streams import StreamSettings
 
 
@@ -19,10 +20,10 @@ def test_header_is_the_seven_lines_of_the_stream_protocol() -> None:
 
 def test_journal_fds_are_those_matching_journal_stream(tmp_path: Path) -> None:
     info = os.fstat(2)
-    assert 2 in streams.journal_fds({"JOURNAL_STREAM": f"{info.st_dev}:{info.st_ino}"})
-    assert streams.journal_fds({"JOURNAL_STREAM": "1:2"}) == ()
-    assert streams.journal_fds({"JOURNAL_STREAM": "garbage"}) == ()
-    assert streams.journal_fds({}) == ()
+    assert 2 in journal_stream_fds({"JOURNAL_STREAM": f"{info.st_dev}:{info.st_ino}"})
+    assert journal_stream_fds({"JOURNAL_STREAM": "1:2"}) == ()
+    assert journal_stream_fds({"JOURNAL_STREAM": "garbage"}) == ()
+    assert journal_stream_fds({}) == ()
 
 
 @pytest.mark.parametrize(

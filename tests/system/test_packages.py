@@ -34,6 +34,20 @@ def make(target: str) -> None:
     assert run.returncode == 0, run.stdout + run.stderr
 
 
+def check(command: list[str | Path], go_server: Path, cache: Path) -> str:
+    """COMMAND --check on the Go server with private caches; its report, which must pass."""
+    caches = ["--gocache", f"{cache}/c", "--gomodcache", f"{cache}/m"]
+    run = subprocess.run(
+        [*command, "--check", *caches, "--", str(go_server)],
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    return run.stdout
+
+
 def dpkg_status() -> str:
     run = subprocess.run(
         ["dpkg-query", "-W", "-f=${Status}", "golaunch"],
@@ -62,24 +76,8 @@ def test_installed_golaunch_checks_a_go_program(
 ) -> None:
     version = subprocess.run([installed, "--version"], capture_output=True, text=True, check=True)
     assert version.stdout == f"golaunch {__version__}\n"
-    check = subprocess.run(
-        [
-            installed,
-            "--check",
-            "--gocache",
-            f"{tmp_path}/c",
-            "--gomodcache",
-            f"{tmp_path}/m",
-            "--",
-            str(go_server),
-        ],
-        env={"PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert check.returncode == 0, check.stdout + check.stderr
-    assert f"pass  program      {go_server}: ELF 64-bit" in check.stdout
+    report = check([installed], go_server, tmp_path)
+    assert f"pass  program      {go_server}: ELF 64-bit" in report
     # The wrapper runs Debian's interpreter in isolated mode from the private environment.
     assert (
         Path(installed)
@@ -193,29 +191,8 @@ def test_rpm_unpacked_runs_against_a_go_program(go_server: Path, go_new: Toolcha
     assert "/etc/golaunch/example.toml" in query.stdout
     python = root / "usr/lib/golaunch/bin/python"
     cache = WORK / "rpm-cache"
-    check = subprocess.run(
-        [
-            python,
-            "-I",
-            "-m",
-            "golaunch",
-            "--check",
-            "--goroot",
-            str(go_new.goroot),
-            "--gocache",
-            f"{cache}/c",
-            "--gomodcache",
-            f"{cache}/m",
-            "--",
-            str(go_server),
-        ],
-        env={"PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert check.returncode == 0, check.stdout + check.stderr
-    assert f"pass  goroot       GOROOT {go_new.goroot} ({go_new.version}" in check.stdout
+    report = check([python, "-I", "-m", "golaunch", "--goroot", go_new.goroot], go_server, cache)
+    assert f"pass  goroot       GOROOT {go_new.goroot} ({go_new.version}" in report
     # It imports from the unpacked environment, not from this tree.
     where = subprocess.run(
         [python, "-I", "-c", "import golaunch; print(golaunch.__file__)"],
