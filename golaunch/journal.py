@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TextIO
 
 from golaunch.findings import LAUNCH_MESSAGE_ID, Finding, Severity
@@ -13,19 +15,49 @@ JOURNAL_SOCKET = "/run/systemd/journal/socket"
 SYSLOG_IDENTIFIER = "golaunch"
 PRIORITIES = {Severity.FAIL: 3, Severity.WARN: 4}
 INFO = 6
+# sd_journal_sendv blocks while journald's socket queue is full (a stuck or
+# overloaded journald); past this, the entry goes to stderr instead.
+SEND_TIMEOUT = 1.0
 
 JournalSender = Callable[[Mapping[str, str]], None]
 
 
-def send_to_journal(fields: Mapping[str, str]) -> None:
+def send_to_journal(fields: Mapping[str, str], timeout: float = SEND_TIMEOUT) -> None:
     """Send one entry over the native protocol; raise OSError when it did not arrive."""
     # cysystemd.journal.send is this same function re-exported, but importing
     # cysystemd.journal pulls in logging, uuid and traceback: 13 ms at every start.
     from cysystemd._journal import send
 
-    result = send(**fields)
+    with _alarm(timeout):
+        result = send(**fields)
+    if result == -errno.EINTR:
+        raise OSError(errno.ETIMEDOUT, f"journald took no entry for {timeout:g} s (socket full)")
     if result < 0:
         raise OSError(-result, os.strerror(-result))
+
+
+@contextlib.contextmanager
+def _alarm(seconds: float) -> Iterator[None]:
+    """Interrupt a blocking system call after SECONDS with SIGALRM (it then fails with EINTR).
+
+    Everything is put back before returning: an interval timer or a pending
+    signal would outlive execve(2) and could kill the program later.
+    """
+    import signal
+
+    previous = signal.signal(signal.SIGALRM, _interrupted)
+    mask = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    """Only here so the signal interrupts the call instead of ending the process."""
 
 
 def finding_fields(finding: Finding, program: str) -> dict[str, str]:
@@ -80,7 +112,9 @@ class Logger:
     """Routes entries by log.target: the journal, stderr, or both.
 
     auto: the journal when its socket exists, and stderr too unless stderr is
-    already the journal. A failed send always falls back to stderr.
+    already the journal. An entry the journal did not take goes to stderr, and
+    after the first such failure every entry does: a stuck journald costs one
+    timeout, not one per entry.
     """
 
     def __init__(
@@ -94,21 +128,24 @@ class Logger:
         self.send = send
         self.stderr = stderr
         self.stderr_is_journal = stderr_is_journal
-        # sd_journal_sendv reports success when the socket is missing (it
-        # ignores ENOENT), so golaunch looks for the socket itself.
         self.to_journal = target == "journal" or (target == "auto" and journal_present)
         self.echo = target == "stderr" or (target == "auto" and not stderr_is_journal)
+        # sd_journal_sendv reports success when the socket is missing (it
+        # ignores ENOENT), so golaunch looks for the socket itself.
+        self.unavailable = "" if journal_present else f"no {JOURNAL_SOCKET}"
 
     def log(self, fields: Mapping[str, str]) -> None:
-        if self.to_journal:
+        if self.to_journal and not self.unavailable:
             try:
                 self.send(fields)
             except (OSError, ValueError) as e:
-                self._line(fields, f" (journal unavailable: {e})")
+                self.unavailable = (e.strerror if isinstance(e, OSError) else None) or str(e)
+            else:
+                if self.echo:
+                    self._line(fields, "")
                 return
-            if not self.echo:
-                return
-        self._line(fields, "")
+        note = f" (journal unavailable: {self.unavailable})" if self.to_journal else ""
+        self._line(fields, note)
 
     def _line(self, fields: Mapping[str, str], note: str) -> None:
         # When stderr is a journal stream, a <N> prefix carries the priority, as

@@ -80,6 +80,26 @@ def test_a_failed_send_falls_back_to_stderr(error: OSError) -> None:
     assert stderr.getvalue().startswith("<3>golaunch: gocache: no cache (journal unavailable:")
 
 
+def test_journal_target_without_a_socket_still_reaches_stderr() -> None:
+    """sd_journal_sendv would report success here (it ignores ENOENT): the line must not vanish."""
+    journal, stderr = Sent(), io.StringIO()
+    Logger("journal", journal, stderr, False, False).log(FAIL)
+    assert journal.entries == []
+    assert stderr.getvalue() == (
+        "golaunch: gocache: no cache (journal unavailable: no /run/systemd/journal/socket)\n"
+    )
+
+
+def test_after_one_failed_send_the_journal_is_not_tried_again() -> None:
+    journal, stderr = Sent(OSError(110, "timed out")), io.StringIO()
+    logger = Logger("auto", journal, stderr, True, True)
+    logger.log(FAIL)
+    journal.error = None
+    logger.log(FAIL)
+    assert journal.entries == []
+    assert stderr.getvalue().count("(journal unavailable: timed out)") == 2
+
+
 def test_passes_are_not_reportable() -> None:
     assert not passed("goroot", "ok").reportable
     assert Finding("x", Severity.SKIP, "s").message_id is None
