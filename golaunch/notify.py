@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 Notifier = Callable[[str], None]
+# PID 1 reads the notify socket at once; a send still blocked after this means
+# the manager is stuck, and waiting longer would only hide it.
+SEND_TIMEOUT = 5.0
 
 
 class NotifyError(Exception):
@@ -34,10 +37,15 @@ def connect_notifier(environ: Mapping[str, str]) -> Notifier:
         notifier = sdnotify.SystemdNotifier(debug=True)
     except OSError as e:
         raise NotifyError(f"cannot connect to NOTIFY_SOCKET={address}: {e.strerror or e}") from None
+    notifier.socket.settimeout(SEND_TIMEOUT)
 
     def send(message: str) -> None:
         try:
             notifier.notify(message)
+        except TimeoutError:
+            raise NotifyError(
+                f"NOTIFY_SOCKET={address} took nothing for {SEND_TIMEOUT:g} s (socket full)"
+            ) from None
         except OSError as e:
             raise NotifyError(
                 f"cannot send to NOTIFY_SOCKET={address}: {e.strerror or e}"

@@ -65,11 +65,11 @@ def _journal_socket(mode: str) -> socket.socket | None:
         sock.close()  # the file stays; connecting to it is refused
         return None
     if mode == "full":
-        _fill(sock)
+        fill_datagram_queue(sock.getsockname())
     return sock
 
 
-def _fill(sock: socket.socket) -> None:
+def fill_datagram_queue(address: str | bytes) -> list[socket.socket]:
     """Queue datagrams until the receiver's queue (net.unix.max_dgram_qlen) is full.
 
     A sender's queued datagrams count against its own send buffer, so one
@@ -82,11 +82,11 @@ def _fill(sock: socket.socket) -> None:
         sent = 0
         try:
             while True:
-                filler.sendto(b"MESSAGE=filler\n", sock.getsockname())
+                filler.sendto(b"MESSAGE=filler\n", address)
                 sent += 1
         except BlockingIOError:
             if sent == 0:
-                return
+                return fillers  # closing them would not unqueue their datagrams
 
 
 def _parse_entry(data: bytes) -> dict[str, str]:

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from golaunch.notify import SEND_TIMEOUT
 from tests.conftest import BASE_PATH, BUILD
+from tests.namespace import fill_datagram_queue
 
 
 class NotifyListener:
@@ -42,11 +44,13 @@ def listener(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[NotifyL
     result.sock.close()
 
 
-def launch(*args: str, env: dict[str, str]) -> tuple[subprocess.Popen[str], str, str]:
+def launch(
+    *args: str, env: dict[str, str], prefix: tuple[str, ...] = ()
+) -> tuple[subprocess.Popen[str], str, str]:
     """golaunch with ENV; a toolchain is on PATH (/usr/bin/go), so HOME is given for its caches."""
     home = str(BUILD / "home")
     process = subprocess.Popen(
-        [sys.executable, "-m", "golaunch", *args],
+        [*prefix, sys.executable, "-m", "golaunch", *args],
         env={"PATH": BASE_PATH, "HOME": home, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -119,29 +123,58 @@ def test_failed_check_sends_status_and_exits_78(
     assert not any("READY=1" in m for m in messages)
 
 
+def expect_notify_failure(
+    address: str | None, expected: str, program: Path, prefix: tuple[str, ...] = ()
+) -> None:
+    env = {} if address is None else {"NOTIFY_SOCKET": address}
+    args = ("--notify", "ready", "--log-target", "stderr", "--", str(program))
+    process, out, err = launch(*args, env=env, prefix=prefix)
+    assert process.returncode == 78
+    assert out == ""  # the program never ran
+    assert f"golaunch: notify: {expected}" in err
+
+
 @pytest.mark.parametrize(
     ("address", "expected"),
     [
+        (None, "NOTIFY_SOCKET is not set; use notify.mode = none outside systemd"),
         ("/nonexistent/notify.sock", "cannot connect to NOTIFY_SOCKET=/nonexistent/notify.sock"),
         ("@golaunch-nobody-listens", "cannot connect to NOTIFY_SOCKET=@golaunch-nobody-listens"),
         ("relative.sock", "NOTIFY_SOCKET='relative.sock' is neither a path nor an abstract"),
     ],
 )
 def test_unreachable_notify_socket_fails_fast(
-    address: str, expected: str, printenv_program: Path
+    address: str | None, expected: str, printenv_program: Path
 ) -> None:
-    process, out, err = launch(
-        "--notify",
-        "ready",
-        "--log-target",
-        "stderr",
-        "--",
-        str(printenv_program),
-        env={"NOTIFY_SOCKET": address},
-    )
-    assert process.returncode == 78
-    assert out == ""
-    assert f"golaunch: notify: {expected}" in err
+    expect_notify_failure(address, expected, printenv_program)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="makes root subject to file permissions")
+def test_notify_socket_permission_denied(tmp_path: Path, printenv_program: Path) -> None:
+    """A socket only its owner may write to; golaunch runs as root without CAP_DAC_OVERRIDE."""
+    path = str(tmp_path / "notify.sock")
+    listener = NotifyListener(path, path)
+    os.chown(path, 65534, 65534)
+    os.chmod(path, 0o600)
+    without_override = ("setpriv", "--bounding-set=-dac_override,-dac_read_search", "--")
+    expected = f"cannot connect to NOTIFY_SOCKET={path}: Permission denied"
+    expect_notify_failure(path, expected, printenv_program, without_override)
+    assert listener.messages() == []
+    listener.sock.close()
+
+
+def test_notify_socket_that_takes_nothing_fails_after_the_timeout(
+    tmp_path: Path, printenv_program: Path
+) -> None:
+    """A manager that stopped reading: its queue is full and sd_notify would block forever."""
+    path = str(tmp_path / "notify.sock")
+    listener = NotifyListener(path, path)
+    fillers = fill_datagram_queue(path)
+    expected = f"NOTIFY_SOCKET={path} took nothing for {SEND_TIMEOUT:g} s (socket full)"
+    expect_notify_failure(path, expected, printenv_program)
+    for filler in fillers:
+        filler.close()
+    listener.sock.close()
 
 
 def test_exec_failure_exits_71_with_errno(tmp_path: Path) -> None:
