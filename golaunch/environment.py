@@ -120,10 +120,12 @@ def exec_strings(argv: Iterable[str], environment: Mapping[str, str]) -> list[by
     ]
 
 
-def exec_size(strings: Iterable[bytes]) -> int:
-    """Bytes execve(2) copies for argv and envp: each string, its NUL and its pointer."""
+def exec_size(filename: str, strings: Iterable[bytes]) -> int:
+    """Bytes execve(2) counts against ARG_MAX: the file name and each string with its NUL,
+    and a pointer per string (fs/exec.c; matched to the kernel byte for byte in the tests)."""
     pointer = 8
-    return sum(len(s) + 1 + pointer for s in strings) + 2 * pointer
+    name = len(filename.encode("utf-8", "surrogateescape")) + 1
+    return name + sum(len(s) + 1 + pointer for s in strings)
 
 
 def arg_max() -> int:

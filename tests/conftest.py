@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -173,3 +174,21 @@ def private_cache(tmp_path: Path) -> Iterator[Path]:
     directory.mkdir(mode=0o700)
     yield directory
     shutil.rmtree(directory, ignore_errors=True)
+
+
+class NotifyListener:
+    """A bound notify socket, as systemd's; ADDRESS is what NOTIFY_SOCKET says."""
+
+    def __init__(self, address: str, bind_to: str | bytes) -> None:
+        self.address = address
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(bind_to)
+        self.sock.settimeout(0.2)
+
+    def messages(self) -> list[str]:
+        received = []
+        while True:
+            try:
+                received.append(self.sock.recv(65536).decode())
+            except TimeoutError:
+                return received

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,24 +11,8 @@ from pathlib import Path
 import pytest
 
 from golaunch.notify import SEND_TIMEOUT
-from tests.conftest import BASE_PATH, BUILD
+from tests.conftest import BASE_PATH, BUILD, NotifyListener
 from tests.namespace import fill_datagram_queue
-
-
-class NotifyListener:
-    def __init__(self, address: str, bind_to: str | bytes) -> None:
-        self.address = address
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(bind_to)
-        self.sock.settimeout(0.2)
-
-    def messages(self) -> list[str]:
-        received = []
-        while True:
-            try:
-                received.append(self.sock.recv(65536).decode())
-            except TimeoutError:
-                return received
 
 
 @pytest.fixture(params=["path", "abstract"])

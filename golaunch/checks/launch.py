@@ -6,9 +6,15 @@ from golaunch.context import LaunchContext
 from golaunch.environment import MAX_ARG_STRLEN, arg_max, exec_size, exec_strings
 from golaunch.findings import Finding, failed, passed
 
+# launch may hand the program a new stream: its dev:ino, at most two 20-digit numbers
+LONGEST_JOURNAL_STREAM = f"{2**64 - 1}:{2**64 - 1}"
+
 
 def check_exec_size(ctx: LaunchContext) -> list[Finding]:
-    strings = exec_strings(ctx.argv, ctx.environment)
+    environment = dict(ctx.environment)
+    if "JOURNAL_STREAM" in environment:
+        environment["JOURNAL_STREAM"] = LONGEST_JOURNAL_STREAM
+    strings = exec_strings(ctx.argv, environment)
     longest = max(strings, key=len)
     if len(longest) + 1 > MAX_ARG_STRLEN:
         return [
@@ -18,7 +24,7 @@ def check_exec_size(ctx: LaunchContext) -> list[Finding]:
                 f"the kernel's MAX_ARG_STRLEN={MAX_ARG_STRLEN}; execve would fail with E2BIG",
             )
         ]
-    size, limit = exec_size(strings), arg_max()
+    size, limit = exec_size(ctx.program or ctx.argv[0], strings), arg_max()
     if size > limit:
         return [
             failed(
