@@ -36,12 +36,20 @@ def run_isolated(
     env: Mapping[str, str],
     journal: str = "absent",
     mounts: Sequence[tuple[str, str, str]] = (),
+    setup: Sequence[Sequence[str]] = (),
 ) -> Isolated:
     """ARGV in a namespace whose /run is empty but for a journal socket per JOURNAL:
     absent, refusing (a socket file nobody is bound to), full (bound, its queue
     filled, never read), or reading (bound; what arrives is returned).
-    MOUNTS are (fstype, options, target), mounted first."""
-    spec = {"argv": list(argv), "env": dict(env), "journal": journal, "mounts": list(mounts)}
+    MOUNTS are (fstype, options, target), mounted after /run; targets are created.
+    SETUP commands run next; their exit status is not checked (dd filling a disk fails)."""
+    spec = {
+        "argv": list(argv),
+        "env": dict(env),
+        "journal": journal,
+        "mounts": list(mounts),
+        "setup": [list(command) for command in setup],
+    }
     result = subprocess.run(
         ["unshare", "--mount", "--propagation", "private", sys.executable, __file__],
         input=json.dumps(spec),
@@ -109,7 +117,10 @@ def _inside() -> None:
     spec = json.loads(sys.stdin.read())
     subprocess.run(["mount", "-t", "tmpfs", "tmpfs", "/run"], check=True)
     for fstype, options, target in spec["mounts"]:
+        os.makedirs(target, exist_ok=True)
         subprocess.run(["mount", "-t", fstype, "-o", options, fstype, target], check=True)
+    for command in spec["setup"]:
+        subprocess.run(command, capture_output=True, check=False)
     sock = _journal_socket(spec["journal"])
     start = time.monotonic()
     run = subprocess.run(

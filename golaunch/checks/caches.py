@@ -31,8 +31,11 @@ def _check_dir(ctx: LaunchContext, directory: GoDir, other: GoDir) -> list[Findi
     missing = problem is None and not os.path.lexists(directory.value)
     if missing and ctx.dry_run and ctx.config.go.create_dirs:
         # --check runs as whoever types it (often root); creating the directory
-        # now would leave it owned by the wrong user.
-        return [passed(check, f"{where} does not exist yet; launch creates it (0700)", **fields)]
+        # now would leave it owned by the wrong user, so only its filesystem is judged.
+        problem = _creatable(directory.value, ctx.config.go.min_free_mb)
+        if problem is None:
+            later = f"{where} does not exist yet; launch creates it (0700)"
+            return [passed(check, later, **fields)]
     if problem is None:
         problem = _prepare(directory.value, ctx.config.go.create_dirs)
     if problem is None:
@@ -77,20 +80,53 @@ def _prepare(path: str, create: bool) -> str | None:
     return None
 
 
+def _creatable(path: str, min_free_mb: int) -> str | None:
+    """What would stop launch from creating PATH: judged on its nearest existing ancestor."""
+    ancestor = os.path.dirname(path)
+    while not os.path.lexists(ancestor):
+        ancestor = os.path.dirname(ancestor)
+    try:
+        vfs = os.statvfs(ancestor)
+    except OSError as e:
+        return f"cannot be created: {ancestor} cannot be examined: {e.strerror}"
+    if vfs.f_flag & os.ST_RDONLY:
+        return (
+            f"cannot be created: {ancestor} is on a read-only filesystem; "
+            "add CacheDirectory= to the unit"
+        )
+    problem = _space_problem(vfs, min_free_mb)
+    return problem and f"would be created in {ancestor}, which {problem}"
+
+
 def _usable(path: str, min_free_mb: int) -> str | None:
     try:
         info = os.stat(path)
     except OSError as e:
         return f"cannot be examined: {e.strerror}"
+    real = os.path.realpath(path)
+    via = f" (through the symlink to {real})" if real != os.path.normpath(path) else ""
     if info.st_mode & stat.S_IWOTH:
         return (
-            f"is world-writable ({stat.filemode(info.st_mode)}): anyone could poison the cache; "
-            f"chmod o-w {path}"
+            f"is world-writable{via} ({stat.filemode(info.st_mode)}): anyone could poison "
+            f"the cache; chmod o-w {real}"
+        )
+    euid = os.geteuid()
+    if info.st_uid not in (euid, 0):
+        # Whoever owns the cache can swap the build outputs the go command trusts.
+        return (
+            f"is owned by uid {info.st_uid}{via}, not by uid {euid} that runs the program "
+            f"(or root): uid {info.st_uid} could poison the cache; chown {euid} {real} "
+            "or use CacheDirectory="
         )
     problem = _write_probe(path)
     if problem:
         return problem
-    vfs = os.statvfs(path)
+    return _space_problem(os.statvfs(path), min_free_mb)
+
+
+def _space_problem(vfs: os.statvfs_result, min_free_mb: int) -> str | None:
+    if vfs.f_files and not vfs.f_favail:
+        return "has no free inodes: nothing new can be created there; free some"
     free_mb = vfs.f_bavail * vfs.f_frsize // (1024 * 1024)
     if free_mb < min_free_mb:
         return f"has {free_mb} MB free, less than go.min_free_mb={min_free_mb}; free some space"
@@ -104,7 +140,7 @@ def _write_probe(path: str) -> str | None:
     try:
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     except OSError as e:
-        return f"is not writable by uid {os.geteuid()}: {e.strerror}"
+        return f"cannot be written to by uid {os.geteuid()}: {e.strerror}"
     os.close(fd)
     os.unlink(probe)
     return None
