@@ -17,11 +17,12 @@ from golaunch.exitcodes import ExitStatus
 def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
     from golaunch import settings_cache
 
-    config = settings_cache.load(argv, environ)
-    if config is not None:
+    cached = settings_cache.load(argv, environ)
+    if cached is not None:
         from golaunch.modes import launch_config
 
-        return launch_config(config, environ)
+        config, config_path = cached
+        return launch_config(config, environ, config_path)
     from golaunch.cli import run as run_cli
 
     return run_cli(argv, environ)

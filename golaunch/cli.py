@@ -177,11 +177,11 @@ def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
     if options["print_env"]:
         return modes.print_env(config, environ)
     if options["check"]:
-        return modes.check(config, environ, options["as_json"])
+        return modes.check(config, environ, options["as_json"], path)
     from golaunch import settings_cache
 
     settings_cache.store(argv, environ, config_file, config)
-    return modes.launch_config(config, environ)
+    return modes.launch_config(config, environ, path)
 
 
 def _read(path: str | None) -> ConfigFile | None:

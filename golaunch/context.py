@@ -33,6 +33,7 @@ class LaunchContext:
     gomodcache: GoDir
     environment: Mapping[str, str] = field(default_factory=dict)  # what the program gets
     euid: int = 0
+    config_path: str | None = None  # the TOML file the configuration came from
     inspection: Inspection | None = None  # None when the program was not found
 
     @property
@@ -46,7 +47,9 @@ def resolve_notify_mode(mode: str, inherited: Mapping[str, str]) -> str:
     return mode
 
 
-def build_context(config: Config, inherited: Mapping[str, str], dry_run: bool) -> LaunchContext:
+def build_context(
+    config: Config, inherited: Mapping[str, str], dry_run: bool, config_path: str | None = None
+) -> LaunchContext:
     """Compute GOROOT, the Go directories and the program's environment from the config."""
     if config.program is None:
         raise ValueError("build_context needs a program")  # the CLI ensures one
@@ -78,6 +81,7 @@ def build_context(config: Config, inherited: Mapping[str, str], dry_run: bool) -
         gomodcache=gomodcache,
         environment=environment,
         euid=os.geteuid(),
+        config_path=config_path,
         inspection=inspection,
     )
 

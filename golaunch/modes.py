@@ -30,15 +30,17 @@ def _attach_program_streams(identifier: str, environ: Mapping[str, str]) -> str 
     return attach_program_streams(identifier, environ)
 
 
-def launch_config(config: Config, environ: Mapping[str, str]) -> int:
-    ctx = build_context(config, environ, dry_run=False)
+def launch_config(config: Config, environ: Mapping[str, str], config_path: str | None) -> int:
+    ctx = build_context(config, environ, dry_run=False, config_path=config_path)
     return launch(ctx, system_effects(config.log.target, environ))
 
 
-def check(config: Config, environ: Mapping[str, str], as_json: bool) -> int:
+def check(
+    config: Config, environ: Mapping[str, str], as_json: bool, config_path: str | None
+) -> int:
     from golaunch.report import render_json, render_text
 
-    report = check_report(build_context(config, environ, dry_run=True))
+    report = check_report(build_context(config, environ, dry_run=True, config_path=config_path))
     _write(render_json(report) if as_json else render_text(report))
     return ExitStatus.OK if report.ok else ExitStatus.CONFIG
 

@@ -90,7 +90,8 @@ def _private_directory(path: str, create: bool) -> bool:
     )
 
 
-def load(argv: Sequence[str], environ: Mapping[str, str]) -> Config | None:
+def load(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[Config, str | None] | None:
+    """The settings validated before for these inputs, and the configuration file's path."""
     directory = cache_directory(environ)
     if directory is None or not _private_directory(directory, create=False):
         return None
@@ -99,7 +100,7 @@ def load(argv: Sequence[str], environ: Mapping[str, str]) -> Config | None:
     if entry is None or entry.get("key") != key or not _inputs_unchanged(entry):
         return None
     try:
-        return from_plain(entry["settings"])
+        return from_plain(entry["settings"]), entry["config_path"]
     except (KeyError, TypeError, ValueError):
         return None
 

@@ -77,3 +77,43 @@ def test_strict_from_the_environment_exits_78(program: Path) -> None:
     )
     assert strict.returncode == 78
     assert f"fail  security     {program} is writable by everyone" in strict.stdout
+
+
+@pytest.fixture
+def config_file(program: Path, tmp_path: Path) -> Path:
+    directory = tmp_path / "etc"
+    directory.mkdir(mode=0o755)
+    path = directory / "app.toml"
+    path.write_text(f'program = "{program}"\n\n[security]\nstrict = true\n')
+    path.chmod(0o644)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        (lambda p: p.chmod(0o664) or os.chown(p, -1, 65534), "file"),
+        (lambda p: os.chown(p, 65534, -1), "file"),
+        (lambda p: p.parent.chmod(0o777), "directory"),
+    ],
+    ids=["group-writable", "owned-by-nobody", "world-writable-dir"],
+)
+def test_a_config_file_others_can_write_is_refused_at_every_start(
+    config_file: Path, private_cache: Path, change, where: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Whoever can write the file names the program root runs. Checked on the first
+    start (validation) and on the second (the settings cache carries the file's path)."""
+    change(config_file)
+    path = config_file if where == "file" else config_file.parent
+    env = {"CACHE_DIRECTORY": str(private_cache), "HOME": str(private_cache)}
+    for start in ("first", "second"):
+        result = run_golaunch("--log-target", "stderr", "-c", str(config_file), env=env)
+        assert result.returncode == 78, (start, result.stderr)
+        assert f"golaunch: security: {path} is writable by" in result.stderr
+    assert list((private_cache / "golaunch").glob("*.entry")), "the second start was not warm"
+
+
+def test_a_root_owned_config_file_passes(config_file: Path) -> None:
+    result = run_golaunch("--check", "-c", str(config_file), env={"HOME": "/root"})
+    assert result.returncode == 0, result.stdout
+    assert f"{config_file}, {config_file.parent}: root's alone" in result.stdout

@@ -31,7 +31,7 @@ def store(
 
 def test_round_trip(tmp_path: Path, environ: dict[str, str]) -> None:
     argv, config = store(tmp_path, environ)
-    assert settings_cache.load(argv, environ) == config
+    assert settings_cache.load(argv, environ) == (config, argv[1])
     entry = next((tmp_path / "golaunch").glob("*.entry"))
     assert entry.stat().st_mode & 0o777 == 0o600
     assert marshal.loads(entry.read_bytes())["settings"]["go"]["version"] == "1.22"

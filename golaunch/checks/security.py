@@ -1,8 +1,9 @@
 """The security check: files that decide what runs as root must be root's alone.
 
 As sshd's StrictModes does for a user's keys: when golaunch runs as root, the
-program, its directory and GOROOT must not be writable by anyone but root, or
-whoever can write them runs code as the service. A warning, or a failure with
+program, GOROOT, the configuration file (it names the program) and the
+directories of the program and the file must not be writable by anyone but
+root, or whoever can write them runs code as the service. A warning, or a failure with
 security.strict. A service with User= runs golaunch as that user, and then the
 files are that user's business.
 """
@@ -44,6 +45,9 @@ def check_security(ctx: LaunchContext) -> list[Finding]:
         guarded += [ctx.program, os.path.dirname(ctx.program) or "/"]
     if ctx.goroot:
         guarded.append(ctx.goroot.path)
+    if ctx.config_path:
+        path = os.path.abspath(ctx.config_path)
+        guarded += [path, os.path.dirname(path)]
     report = failed if ctx.config.security.strict else warned
     findings = []
     for path in guarded:
