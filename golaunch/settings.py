@@ -17,10 +17,9 @@ from pydantic import ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from golaunch.config import Config
+from golaunch.config_rules import semantic_problems
 from golaunch.configfile import ConfigFile, ConfigFileError
-from golaunch.environment import invalid_name_reason
 from golaunch.findings import Finding, failed
-from golaunch.goversion import parse_constraint
 
 ENV_PREFIX = "GOLAUNCH_"
 # GOLAUNCH_CONFIG names the file; it is not a setting.
@@ -129,55 +128,6 @@ def _with_environ(environ: Mapping[str, str], build: Any) -> Any:
     finally:
         os.environ.clear()
         os.environ.update(saved)
-
-
-def semantic_problems(config: Config) -> list[tuple[tuple[str, ...], str]]:
-    """What types alone cannot say: constraint syntax, variable names, ranges, NUL bytes."""
-    problems: list[tuple[tuple[str, ...], str]] = []
-    if config.go.version is not None:
-        try:
-            parse_constraint(config.go.version)
-        except ValueError as e:
-            problems.append((("go", "version"), str(e)))
-    if config.go.min_free_mb < 0:
-        problems.append((("go", "min_free_mb"), "must be 0 or more"))
-    for name in config.environment.set:
-        reason = invalid_name_reason(name)
-        if reason:
-            problems.append((("environment", "set", name), reason))
-    for pattern in config.environment.keep:
-        if not pattern:
-            problems.append((("environment", "keep"), "an empty pattern matches nothing"))
-    if config.program == "":
-        problems.append((("program",), "must not be empty"))
-    identifier = config.log.syslog_identifier
-    if identifier is not None and (not identifier or not identifier.isprintable()):
-        # It becomes one line of the journal stream header.
-        problems.append(
-            (("log", "syslog_identifier"), "must be a non-empty name without control characters")
-        )
-    for loc, value in _strings(config):
-        if "\0" in value:
-            problems.append((loc, "contains a NUL byte"))
-    return problems
-
-
-def _strings(config: Config) -> list[tuple[tuple[str, ...], str]]:
-    found: list[tuple[tuple[str, ...], str]] = []
-
-    def walk(loc: tuple[str, ...], value: Any) -> None:
-        if isinstance(value, str):
-            found.append((loc, value))
-        elif isinstance(value, Mapping):
-            for k, v in value.items():
-                walk((*loc, str(k)), k)
-                walk((*loc, str(k)), v)
-        elif isinstance(value, tuple | list):
-            for v in value:
-                walk(loc, v)
-
-    walk((), dataclasses.asdict(config))
-    return found
 
 
 class _Origin:
