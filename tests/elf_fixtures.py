@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import struct
 import subprocess
@@ -123,3 +124,31 @@ def _build(root: Path) -> None:
     d = root / "braced"
     shared(d / "x86_64", "gla.c", "libgla.so.1")
     gcc("-o", "prog", C / "prog.c", "-Lx86_64", lib, "-Wl,-rpath,${ORIGIN}/$PLATFORM", cwd=d)
+
+
+def many_needed(count: int) -> Path:
+    """A program with COUNT DT_NEEDED entries, found through $ORIGIN/libs.
+
+    The libraries are hard links to one empty library built without a soname,
+    so each link's name becomes its own DT_NEEDED and ld.so loads the file once
+    (it knows files by device and inode)."""
+    root = BUILD / f"needed-{count}"
+    program = root / "prog"
+    if program.exists():
+        return program
+    libs = root / "libs"
+    shutil.rmtree(root, ignore_errors=True)
+    libs.mkdir(parents=True)
+    (root / "empty.c").write_text("")
+    (root / "main.c").write_text("int main(void) { return 0; }\n")
+    gcc("-shared", "-fPIC", "-o", libs / "base.so", root / "empty.c", cwd=root)
+    names = [f"lib{i:05}.so" for i in range(count)]
+    for name in names:
+        os.link(libs / "base.so", libs / name)
+    (root / "libs.rsp").write_text("".join(f"-l:{name}\n" for name in names))
+    gcc(
+        "-o", program.with_suffix(".tmp"), root / "main.c", f"-L{libs}", "-Wl,--no-as-needed",
+        "@libs.rsp", "-Wl,-rpath,$ORIGIN/libs", cwd=root,
+    )  # fmt: skip
+    program.with_suffix(".tmp").rename(program)
+    return program

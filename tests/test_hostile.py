@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from golaunch.inspect import inspect_program
-from tests.conftest import run_golaunch
+from tests.conftest import REPO, Toolchain, run_golaunch
 from tests.elf_fixtures import patch_machine
 
 TRUE = Path("/bin/true").read_bytes()
@@ -163,3 +163,53 @@ def test_dependency_cycle_terminates(tmp_path: Path) -> None:
     assert inspection.resolution is not None
     names = [lib.soname for lib in inspection.resolution.libraries]
     assert names.count("liba.so") == 1 and names.count("libb.so") == 1
+
+
+def header_fields(image: bytes) -> list[tuple[int, int]]:
+    """(offset, size) of the fields a reader trusts: ELF header counts and offsets, each
+    program header's offsets and sizes, and each dynamic entry's value."""
+    fields = [(32, 8), (40, 8), (54, 2), (56, 2), (58, 2), (60, 2), (62, 2)]
+    phoff, phnum = int.from_bytes(image[32:40], "little"), int.from_bytes(image[56:58], "little")
+    for i in range(phnum):
+        base = phoff + 56 * i
+        fields += [(base, 4), (base + 8, 8), (base + 16, 8), (base + 32, 8), (base + 40, 8)]
+        if int.from_bytes(image[base : base + 4], "little") == 2:  # PT_DYNAMIC
+            offset = int.from_bytes(image[base + 8 : base + 16], "little")
+            size = int.from_bytes(image[base + 32 : base + 40], "little")
+            fields += [(offset + entry + 8, 8) for entry in range(0, size, 16)]
+    return fields
+
+
+EDGES = [0, 1, 0x7F, 0xFFFF, 2**31 - 1, 2**32, 2**63, 2**64 - 1]
+
+
+@pytest.mark.parametrize("name", ["true", "cgo", "go-static"])
+@settings(
+    max_examples=100, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_damaged_structures_never_raise(
+    name: str, go_new: Toolchain, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    """Structure-aware: the counts, offsets and sizes the reader follows, set to edges
+    (0, 2**63, all ones, ...) or anything. A finding or a clean result, never an exception."""
+    image = bytearray(_real_program(name, go_new).read_bytes())
+    fields = header_fields(bytes(image))
+    for _ in range(data.draw(st.integers(1, 4))):
+        offset, size = data.draw(st.sampled_from(fields))
+        value = data.draw(st.sampled_from(EDGES) | st.integers(0, 2**64 - 1)) % (1 << 8 * size)
+        image[offset : offset + size] = value.to_bytes(size, "little")
+    path = tmp_path_factory.mktemp("structure") / "prog"
+    write(path, bytes(image))
+    inspection = inspect_program(str(path), {}, ())
+    assert inspection.problem is None or str(path) in inspection.problem
+
+
+def _real_program(name: str, go_new: Toolchain) -> Path:
+    if name == "true":
+        return Path("/bin/true")
+    if name == "cgo":
+        from tests.test_elf import _cgo
+
+        return _cgo(go_new)
+    return go_new.build(REPO / "examples" / "noop", "noop-static")

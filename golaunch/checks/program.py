@@ -60,6 +60,9 @@ def check_interpreter(ctx: LaunchContext) -> list[Finding]:
     return [passed("interpreter", f"{interpreter}", **fields)]
 
 
+MAX_LIBRARY_FINDINGS = 10
+
+
 def check_libraries(ctx: LaunchContext) -> list[Finding]:
     inspection = ctx.inspection
     if inspection is None or inspection.problem or inspection.resolution is None:
@@ -88,4 +91,14 @@ def check_libraries(ctx: LaunchContext) -> list[Finding]:
         count = len(resolution.libraries)
         noun = "library resolves" if count == 1 else "libraries resolve"
         findings.append(passed("library", f"{count} shared {noun}"))
+    if len(findings) > MAX_LIBRARY_FINDINGS:
+        # One entry per problem, but not ten thousand entries at every start.
+        rest = len(findings) - MAX_LIBRARY_FINDINGS + 1
+        findings[MAX_LIBRARY_FINDINGS - 1 :] = [
+            failed(
+                "library",
+                f"and {rest} more of {len(resolution.libraries)} libraries are missing or cannot "
+                "be loaded; golaunch --check --json lists every one",
+            )
+        ]
     return findings

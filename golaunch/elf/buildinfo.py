@@ -96,6 +96,8 @@ def _search_magic(elf: ElfFile, start: int, size: int) -> int | None:
 def _uvarint(data: bytes) -> tuple[int, int]:
     value = shift = 0
     for i, byte in enumerate(data[:10]):
+        if i == 9 and byte > 1:
+            raise ElfError("Go build info: a length past 64 bits")  # as binary.Uvarint
         value |= (byte & 0x7F) << shift
         if byte < 0x80:
             return value, i + 1
