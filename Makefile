@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := golang-go gcc libc6-dev mandoc man-db debhelper lintian rpm cpio python3.11-venv python3-pip python3-setuptools
 APT_STAMP := build/.apt-installed
 
-.PHONY: all venv deps demo test lint unit bench clean deb rpm packages
+.PHONY: all venv deps demo test lint unit bench stress clean deb rpm packages
 
 all: test
 
@@ -51,6 +51,10 @@ demo: deps
 
 bench: deps
 	$(BIN)/python bench/bench.py
+
+# The load tests alone (make test runs them too): STRESS_COUNT=1000 make stress
+stress: deps
+	$(BIN)/pytest -m stress
 
 # Packages: the version comes from golaunch/__init__.py, the one place it is set.
 VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"$$/\1/p' golaunch/__init__.py)

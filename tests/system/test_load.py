@@ -1,0 +1,66 @@
+"""Many instances of one template unit started at once under the real systemd.
+
+Each instance passes its name in INSTANCE=; all share one CacheDirectory=, so
+they race for one settings-cache entry. Every one must reach active with its own
+environment, its own READY=1 and its own launch entry.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from golaunch.findings import LAUNCH_MESSAGE_ID
+from tests.system.conftest import GOLAUNCH, Machine, wait_until
+from tests.test_load import COUNT
+
+pytestmark = pytest.mark.stress
+
+TEMPLATE = f"""\
+[Unit]
+DefaultDependencies=no
+[Service]
+Type=notify
+Environment=INSTANCE=%i
+CacheDirectory=golaunch-load
+ExecStart={GOLAUNCH} --keep-env INSTANCE -- /bin/sleep infinity
+TimeoutStartSec=600
+"""
+
+
+def states(machine: Machine, units: list[str]) -> list[str]:
+    return machine.run("systemctl", "is-active", *units, check=False).stdout.split()
+
+
+def test_template_instances_started_at_once_all_reach_active(machine: Machine) -> None:
+    machine.install({"golaunch-load@.service": TEMPLATE})
+    units = [f"golaunch-load@{i}.service" for i in range(COUNT)]
+    machine.run("systemctl", "start", "--no-block", *units)
+    try:
+
+        def settled() -> list[str] | None:
+            now = states(machine, units)
+            return now if "activating" not in now else None
+
+        final = wait_until(f"{COUNT} instances to settle", settled, timeout=600)
+        failed = [unit for unit, state in zip(units, final, strict=True) if state != "active"]
+        assert not failed, machine.journal_text("-u", failed[0])
+
+        def launches() -> list[dict[str, str]] | None:
+            entries = machine.journal(f"MESSAGE_ID={LAUNCH_MESSAGE_ID}")
+            ours = [e for e in entries if e.get("_SYSTEMD_UNIT", "").startswith("golaunch-load@")]
+            return ours if len(ours) >= COUNT else None
+
+        entries = wait_until("every launch entry in the journal", launches)
+        pid_of = {entry["_SYSTEMD_UNIT"]: int(entry["_PID"]) for entry in entries}
+        assert len(entries) == COUNT and set(pid_of) == set(units)  # one launch each
+        for i, unit in enumerate(units):
+            show = machine.show(unit)
+            main_pid = int(show["MainPID"])
+            assert main_pid == pid_of[unit]  # the PID that said READY=1 is the program's
+            assert show["NRestarts"] == "0" and show["Result"] == "success"
+            assert (machine.root / "proc" / str(main_pid) / "comm").read_text() == "sleep\n"
+            assert machine.environ(main_pid)["INSTANCE"] == str(i)
+        shared = machine.root / "var/cache/golaunch-load/golaunch"
+        assert [p.suffix for p in shared.iterdir()] == [".entry"]  # one entry, no temporaries
+    finally:
+        machine.run("systemctl", "stop", *units, check=False, timeout=300)
