@@ -87,6 +87,33 @@ def test_installed_golaunch_checks_a_go_program(
     assert Path("/usr/lib/golaunch/bin/python").resolve() == Path("/usr/bin/python3.11").resolve()
 
 
+def test_installed_golaunch_ignores_python_variables(installed: Path, tmp_path: Path) -> None:
+    """The unit's environment cannot change what golaunch's own interpreter imports."""
+    evil = tmp_path / "evil"
+    marker = tmp_path / "imported"
+    (evil / "golaunch").mkdir(parents=True)
+    for module in ("golaunch/__init__.py", "sitecustomize.py", "usercustomize.py", "startup.py"):
+        (evil / module).write_text(f"open({str(marker)!r}, 'a').write({module!r})\n")
+    python_variables = {
+        "PYTHONPATH": str(evil),
+        "PYTHONHOME": str(evil),  # would break start-up if it were honoured
+        "PYTHONSTARTUP": str(evil / "startup.py"),
+        "PYTHONINSPECT": "1",  # would leave an interactive prompt after the run
+        "PYTHONUSERBASE": str(evil),
+    }
+    run = subprocess.run(
+        [installed, "--version"],
+        env={"PATH": "/usr/bin:/bin", **python_variables},
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        check=False,
+    )
+    assert (run.returncode, run.stdout, run.stderr) == (0, f"golaunch {__version__}\n", "")
+    assert not marker.exists()
+
+
 def test_installed_units_verify_and_manuals_render(installed: Path) -> None:
     verify = subprocess.run(
         ["systemd-analyze", "verify", "--man=no", "golaunch@demo.service"],
