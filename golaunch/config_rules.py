@@ -54,13 +54,8 @@ def _path_problems(config: Config) -> Iterator[Problem]:
             default = "" if loc == ("program",) else "; leave it out for the default"
             yield loc, f"must not be empty{default}"
         elif path.startswith("~"):
-            yield (
-                loc,
-                (
-                    f"{path[:60]!r} starts with ~, which golaunch does not expand (it runs no "
-                    "shell); write the absolute path"
-                ),
-            )
+            why = "which golaunch does not expand (it runs no shell); write the absolute path"
+            yield loc, f"{path[:60]!r} starts with ~, {why}"
         elif len(path.encode("utf-8", "surrogateescape")) >= PATH_MAX:
             yield loc, f"is {len(path)} characters, longer than any path can be (PATH_MAX 4096)"
 
@@ -74,10 +69,8 @@ def _environment_problems(config: Config) -> Iterator[Problem]:
         if not pattern:
             yield ("environment", "keep"), "an empty pattern matches nothing"
         elif "=" in pattern or any(c.isspace() for c in pattern):
-            yield (
-                ("environment", "keep"),
-                (f"pattern {pattern!r} contains '=' or whitespace, which no variable name has"),
-            )
+            why = "contains '=' or whitespace, which no variable name has"
+            yield ("environment", "keep"), f"pattern {pattern!r} {why}"
     search = config.environment.path
     if search == "":
         yield ("environment", "path"), "must not be empty: the program and go are looked up in it"
@@ -85,13 +78,8 @@ def _environment_problems(config: Config) -> Iterator[Problem]:
         if not entry.startswith("/"):
             # An empty or relative entry means the working directory: whoever can
             # write there chooses what runs.
-            yield (
-                ("environment", "path"),
-                (
-                    f"entry {entry!r} is not absolute; a relative PATH entry searches the "
-                    "working directory"
-                ),
-            )
+            why = "a relative PATH entry searches the working directory"
+            yield ("environment", "path"), f"entry {entry!r} is not absolute; {why}"
 
 
 def _other_problems(config: Config) -> Iterator[Problem]:

@@ -47,13 +47,16 @@ def _alarm(seconds: float) -> Iterator[None]:
 
     previous = signal.signal(signal.SIGALRM, _interrupted)
     mask = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    inherited, interval = signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        left, _ = signal.setitimer(signal.ITIMER_REAL, 0)
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         signal.signal(signal.SIGALRM, previous)
+        if inherited:  # someone's timer was running: it runs on, less the time spent here
+            spent = seconds - left
+            signal.setitimer(signal.ITIMER_REAL, max(inherited - spent, 1e-6), interval)
 
 
 def _interrupted(signum: int, frame: object) -> None:

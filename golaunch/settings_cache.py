@@ -133,6 +133,8 @@ def _read_entry(path: str) -> dict[str, Any] | None:
 
 def _inputs_unchanged(entry: Mapping[str, Any]) -> bool:
     path = entry.get("config_path")
+    if path is not None and not isinstance(path, str):
+        return False
     if path is None:
         # The default file was absent; if it appeared since, validate again.
         return entry.get("default_absent") is True and not os.path.exists(DEFAULT_CONFIG_FILE)

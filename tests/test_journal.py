@@ -103,3 +103,19 @@ def test_after_one_failed_send_the_journal_is_not_tried_again() -> None:
 def test_passes_are_not_reportable() -> None:
     assert not passed("goroot", "ok").reportable
     assert Finding("x", Severity.SKIP, "s").message_id is None
+
+
+def test_the_send_deadline_leaves_an_inherited_timer_running() -> None:
+    """A timer armed before golaunch ran (it survives execve) keeps its remaining time."""
+    import signal
+
+    from golaunch.journal import _alarm
+
+    signal.setitimer(signal.ITIMER_REAL, 30)
+    try:
+        with _alarm(1.0):
+            pass
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 29 < left <= 30
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)

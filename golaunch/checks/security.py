@@ -3,9 +3,9 @@
 As sshd's StrictModes does for a user's keys: when golaunch runs as root, the
 program, GOROOT, the configuration file (it names the program) and the
 directories of the program and the file must not be writable by anyone but
-root, or whoever can write them runs code as the service. A warning, or a failure with
-security.strict. A service with User= runs golaunch as that user, and then the
-files are that user's business.
+root, or whoever can write them runs code as the service. A warning, or a
+failure with security.strict. A service with User= runs golaunch as that user,
+and then the files are that user's business.
 """
 
 from __future__ import annotations
