@@ -40,6 +40,8 @@ def read_config_file(path: str) -> ConfigFile:
     O_NONBLOCK keeps a FIFO from blocking the open; fstat after open checks the
     file actually read, not whatever the name pointed to a moment earlier.
     """
+    if not path:
+        raise ConfigFileError("an empty path names no file; point --config at a TOML file")
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
     except OSError as e:

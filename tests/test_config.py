@@ -194,6 +194,13 @@ def test_unusable_config_file_exits_78_naming_it(tmp_path: Path, make, expected:
     assert str(path) in finding["message"] and expected in finding["message"]
 
 
+def test_empty_config_path_says_so() -> None:
+    code, report = _check_json("--config", "", "--", "/bin/true")
+    assert code == 78
+    (finding,) = report["findings"]  # type: ignore[misc]
+    assert finding["message"] == "an empty path names no file; point --config at a TOML file"
+
+
 def as_user(uid: int, function: Callable[[], str]) -> str:
     """Run FUNCTION in a forked child with uid UID; return what it returned (or raised)."""
     read_end, write_end = os.pipe()
