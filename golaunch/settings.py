@@ -14,7 +14,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 from golaunch.config import Config
 from golaunch.config_rules import semantic_problems
@@ -98,10 +103,15 @@ def validate(
         failed("config", f"environment variable {name} is not a golaunch setting; {_fix(name)}")
         for name in origin.unknown_variables()
     ]
+    not_json = _not_json(environ)
+    if not_json:
+        raise ConfigInvalid(unknown + not_json)
     try:
         settings = _with_environ(environ, lambda: _settings_class(file_values)(**cli_values))
     except ValidationError as e:
         raise ConfigInvalid(unknown + [origin.finding(err) for err in e.errors()]) from None
+    except SettingsError as e:  # a source failed in a way _not_json did not foresee
+        raise ConfigInvalid([*unknown, failed("config", f"environment: {e}")]) from None
     config = Config(**{f.name: getattr(settings, f.name) for f in dataclasses.fields(Config)})
     problems = unknown + [
         origin.semantic_finding(loc, msg) for loc, msg in semantic_problems(config)
@@ -109,6 +119,30 @@ def validate(
     if problems:
         raise ConfigInvalid(problems)
     return config
+
+
+def _not_json(environ: Mapping[str, str]) -> list[Finding]:
+    """pydantic-settings reads a whole list or table from one variable as JSON, and
+    raises, without saying which variable, when it is not JSON."""
+    import json
+
+    tables = {f"{ENV_PREFIX}{f.name.upper()}" for f in dataclasses.fields(Config)}
+    tables.discard(f"{ENV_PREFIX}PROGRAM")  # a plain string
+    problems = []
+    for name, value in environ.items():
+        if name.upper() not in tables:
+            continue
+        try:
+            json.loads(value)
+        except ValueError as e:
+            problems.append(
+                failed(
+                    "config",
+                    f"environment variable {name} is not JSON ({e}); lists and tables in "
+                    f"variables are JSON, as {ENV_PREFIX}ARGS='[\"-v\"]'",
+                )
+            )
+    return problems
 
 
 def _fix(name: str) -> str:
