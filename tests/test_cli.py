@@ -7,9 +7,13 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from golaunch import __version__
-from tests.conftest import run_golaunch
+from golaunch.__main__ import run
+from golaunch.errors import GolaunchError
+from tests.conftest import BASE_PATH, run_golaunch
 
 
 @pytest.mark.parametrize(
@@ -63,3 +67,32 @@ def test_non_utf8_arguments_and_variables_do_not_crash(lang: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert b"WEIRD=\xfe\xff" in result.stdout.splitlines()
+
+
+OPTIONS = [
+    "--goroot", "--go-version", "--gocache", "--gomodcache", "--keep-env", "--set-env",
+    "--require-lib", "--notify", "--log-target", "--syslog-identifier", "--config",
+]  # fmt: skip
+WORDS = st.sampled_from(
+    ["", "-", "--", "=", "A=1", "=x", "~", "/", ".", "/bin/true", ">=1.2", "auto", "\x7f", "é"]
+) | st.text(max_size=12).filter(lambda t: "\0" not in t)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(pairs=st.lists(st.tuples(st.sampled_from(OPTIONS) | WORDS, WORDS), max_size=4))
+def test_any_options_give_a_report_or_a_usage_error(
+    pairs: list[tuple[str, str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--check with any options and values, in-process: exit 0, 64 or 78 with something
+    said, never an exception (which main() would turn into exit 70)."""
+    argv = ["--check", *(word for pair in pairs for word in pair), "--", "/bin/true"]
+    try:
+        code = run(argv, {"PATH": BASE_PATH, "HOME": "/root"})
+    except GolaunchError as e:
+        code = e.status
+        assert str(e)
+    output = capsys.readouterr()
+    assert code in (0, 64, 78), (argv, output)
+    assert code == 64 or output.out.startswith("golaunch: checking ")

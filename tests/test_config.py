@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from golaunch.configfile import ConfigFile, read_config_file
 from golaunch.settings import ConfigInvalid, validate
@@ -248,3 +250,90 @@ def test_golaunch_config_variable_names_the_file(tmp_path: Path) -> None:
     assert any(
         f["check"] == "goroot" and "/nonexistent" in f["message"] for f in report["findings"]
     )  # type: ignore[index, union-attr]
+
+
+# Every key of the schema, and values of every TOML type, in and out of place.
+SCHEMA_KEYS = {
+    (): ["program", "args", "go", "environment", "notify", "log", "libraries", "security"],
+    ("go",): ["goroot", "required", "version", "match_binary", "gocache", "gomodcache",
+              "create_dirs", "min_free_mb", "toolchain"],
+    ("environment",): ["path", "keep", "set"],
+    ("notify",): ["mode"],
+    ("log",): ["target", "syslog_identifier"],
+    ("libraries",): ["require"],
+    ("security",): ["strict"],
+}  # fmt: skip
+SCALARS = (
+    st.text(max_size=20)
+    | st.integers(-(2**70), 2**70)
+    | st.booleans()
+    | st.floats(allow_nan=True)
+    | st.sampled_from(["", "~", "/", "1.22", ">=1.21", "auto", "ready", "a=b", "\x7f", "\0"])
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> dict[str, object]:
+    document: dict[str, object] = {}
+    for _ in range(draw(st.integers(0, 6))):
+        section = draw(st.sampled_from(list(SCHEMA_KEYS)))
+        key = draw(st.sampled_from(SCHEMA_KEYS[section]) | st.text(min_size=1, max_size=6))
+        table = document
+        for part in section:
+            table = table.setdefault(part, {})  # type: ignore[assignment]
+            if not isinstance(table, dict):
+                break
+        else:
+            table[key] = draw(VALUES)
+    return document
+
+
+def _variables() -> st.SearchStrategy[dict[str, str]]:
+    names = st.sampled_from(
+        ["GOLAUNCH_ARGS", "GOLAUNCH_GO", "GOLAUNCH_GO__VERSION", "GOLAUNCH_GO__MIN_FREE_MB",
+         "GOLAUNCH_ENVIRONMENT", "GOLAUNCH_ENVIRONMENT__SET", "GOLAUNCH_ENVIRONMENT__KEEP",
+         "GOLAUNCH_LOG__TARGET", "GOLAUNCH_SECURITY__STRICT", "GOLAUNCH_PROGRAM", "GOLAUNCH_X"]
+    )  # fmt: skip
+    values = st.text(max_size=20) | VALUES.map(json.dumps)
+    # A real environment cannot hold a NUL: execve's strings end at the first one.
+    return st.dictionaries(names, values.filter(lambda v: "\0" not in v), max_size=3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(document=documents(), environ=_variables())
+def test_any_document_and_variables_validate_or_say_why(
+    document: dict[str, object], environ: dict[str, str]
+) -> None:
+    """Whatever the file and the GOLAUNCH_* variables hold: a Config or config findings,
+    never another exception (which would be exit 70)."""
+    text = "".join(f"{_string(key)} = {_toml(value)}\n" for key, value in document.items())
+    try:
+        validate({}, environ, file(text))
+    except ConfigInvalid as e:
+        assert e.findings and all(f.check == "config" and f.message for f in e.findings)
+
+
+def _toml(value: object) -> str:
+    """VALUE as an inline TOML value."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return {"nan": "nan", "inf": "inf", "-inf": "-inf"}.get(repr(value), repr(value))
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_string(k)} = {_toml(v)}" for k, v in value.items()) + "}"
+    return _string(value) if isinstance(value, str) else str(value)
+
+
+def _string(text: str) -> str:
+    # JSON would escape astral characters as surrogate pairs, which TOML refuses; TOML
+    # wants DEL escaped, which JSON leaves alone.
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
