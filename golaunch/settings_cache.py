@@ -101,7 +101,7 @@ def load(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[Config, str |
         return None
     try:
         return from_plain(entry["settings"]), entry["config_path"]
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, AttributeError):  # an entry of the wrong shape
         return None
 
 

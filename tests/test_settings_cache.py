@@ -66,6 +66,20 @@ def test_any_change_means_validating_again(tmp_path: Path, environ: dict[str, st
     assert settings_cache.load(argv, environ) is None
 
 
+@pytest.mark.parametrize(
+    "settings", [[], "x", {"go": []}, {"go": {"nonsense": 1}}, {"args": 5}, None]
+)
+def test_an_entry_of_the_wrong_shape_means_validating_again(
+    tmp_path: Path, environ: dict[str, str], settings: object
+) -> None:
+    argv, _ = store(tmp_path, environ)
+    entry = next((tmp_path / "golaunch").glob("*.entry"))
+    data = marshal.loads(entry.read_bytes())
+    data["settings"] = settings
+    entry.write_bytes(marshal.dumps(data))
+    assert settings_cache.load(argv, environ) is None
+
+
 def test_symlinked_entry_is_refused(tmp_path: Path, environ: dict[str, str]) -> None:
     argv, _ = store(tmp_path, environ)
     entry = next((tmp_path / "golaunch").glob("*.entry"))
