@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from golaunch.checks.caches import check_gocache
 from golaunch.config import Config, GoConfig
 from golaunch.context import build_context
 from golaunch.findings import Severity
@@ -103,10 +104,7 @@ def test_a_roomy_tmpfs_passes() -> None:
 def gocache_finding(path: Path) -> tuple[Severity, str]:
     config = Config(program="/bin/true", go=GoConfig(gocache=str(path), gomodcache="/nonexistent"))
     environ = {"PATH": BASE_PATH, "HOME": str(BUILD / "home")}
-    ctx = build_context(config, environ, dry_run=True)
-    from golaunch.checks.caches import check_gocache
-
-    (finding,) = check_gocache(ctx)
+    (finding,) = check_gocache(build_context(config, environ, dry_run=True))
     return finding.severity, finding.message
 
 
