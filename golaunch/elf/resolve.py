@@ -9,9 +9,11 @@ The search for each DT_NEEDED name (ld.so(8), glibc elf/dl-load.c):
 4. DT_RUNPATH of the needing object only: it is not inherited;
 5. /etc/ld.so.cache, and 6. the system directories, both skipped when the
    needing object has DF_1_NODEFLIB.
-$ORIGIN, $LIB and $PLATFORM are expanded; a candidate of the wrong ELF class or
-machine is passed over, as ld.so passes over it. Objects load breadth-first,
-and a name already loaded (by name, soname or file identity) is not searched.
+In each directory of 2, 3, 4 and 6, the CPU's hwcaps subdirectories come
+first (golaunch.elf.hwcaps). $ORIGIN, $LIB and $PLATFORM are expanded; a
+candidate of the wrong ELF class or machine is passed over, as ld.so passes
+over it. Objects load breadth-first, and a name already loaded (by name,
+soname or file identity) is not searched.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from golaunch.elf.elffile import DF_1_NODEFLIB, Dynamic, ElfError, ElfFile
+from golaunch.elf.hwcaps import host_subdirs
 from golaunch.elf.ldcache import LdCache, conf_directories, directories_by_name, load_cache
 
 # Bounds for hostile inputs: real programs load a few hundred objects at most.
@@ -36,20 +39,23 @@ class Platform:
     lib: str  # $LIB
     platform: str  # $PLATFORM
     system_dirs: tuple[str, ...]
+    subdirs: tuple[str, ...] = ("",)  # tried in each directory, in order; "" is the directory
 
 
 def host_platform(bits: int) -> Platform:
     machine = os.uname().machine
     triplet = {"x86_64": "x86_64-linux-gnu", "aarch64": "aarch64-linux-gnu"}.get(machine, "")
+    subdirs, platform = host_subdirs() if bits == 64 else (("",), machine)
     if bits == 64 and triplet and os.path.isdir(f"/lib/{triplet}"):
         # Debian's multiarch ld.so (glibc configured with slibdir=/lib/<triplet>).
         return Platform(
             f"lib/{triplet}",
-            machine,
+            platform,
             (f"/lib/{triplet}", f"/usr/lib/{triplet}", "/lib", "/usr/lib"),
+            subdirs,
         )
     if bits == 64:
-        return Platform("lib64", machine, ("/lib64", "/usr/lib64"))
+        return Platform("lib64", platform, ("/lib64", "/usr/lib64"), subdirs)
     return Platform("lib", machine, ("/lib", "/usr/lib"))
 
 
@@ -150,6 +156,7 @@ class Resolver:
         self.system = system or SystemLibraries()
         self.platform_for = platform_for
         self._headers: dict[str, _Headers | ElfError] = {}
+        self._is_dir: dict[str, bool] = {}
 
     def read(self, path: str) -> _Headers:
         """Each candidate is read once per walk, whether it is then taken or passed over."""
@@ -221,10 +228,10 @@ class Resolver:
             return (name if self.matches(name, loader) else None), [name]
         tried: list[str] = []
         for directory in self.search_directories(loader, program):
-            candidate = f"{directory}/{name}" if directory != "/" else f"/{name}"
             tried.append(directory)
-            if self.matches(candidate, loader):
-                return candidate, tried
+            found = self._in_directory(directory, name, loader)
+            if found:
+                return found, tried
         if loader.nodeflib:
             return None, tried
         tried.append("/etc/ld.so.cache")
@@ -233,10 +240,26 @@ class Resolver:
                 return candidate, tried
         for directory in self.platform_for(loader.bits).system_dirs:
             tried.append(directory)
-            candidate = f"{directory}/{name}"
-            if self.matches(candidate, loader):
-                return candidate, tried
+            found = self._in_directory(directory, name, loader)
+            if found:
+                return found, tried
         return None, tried
+
+    def _in_directory(self, directory: str, name: str, loader: LoadedObject) -> str | None:
+        """NAME in DIRECTORY's hwcaps subdirectories, then in DIRECTORY itself."""
+        base = directory if directory != "/" else ""
+        for subdir in self.platform_for(loader.bits).subdirs:
+            if subdir and not self._directory_exists(f"{base}/{subdir}"):
+                continue  # as ld.so remembers: one stat per subdirectory, not one per name
+            candidate = f"{base}/{subdir}/{name}" if subdir else f"{base}/{name}"
+            if self.matches(candidate, loader):
+                return candidate
+        return None
+
+    def _directory_exists(self, path: str) -> bool:
+        if path not in self._is_dir:
+            self._is_dir[path] = os.path.isdir(path)
+        return self._is_dir[path]
 
     def resolve(
         self, program_path: str, interpreter: str | None, required: Sequence[str] = ()

@@ -1,0 +1,108 @@
+"""hwcaps subdirectories: golaunch's search order is ld.so's own, read from LD_DEBUG=libs
+of a program built here, and libraries placed in them resolve where ldd finds them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from golaunch.elf.hwcaps import host_subdirs, search_subdirs
+from golaunch.elf.resolve import Resolver, host_platform
+from tests.conftest import BUILD, SOURCES
+from tests.elf_fixtures import gcc, shared
+
+pytestmark = pytest.mark.skipif(os.uname().machine != "x86_64", reason="x86-64 hwcaps")
+
+
+@pytest.fixture(scope="module")
+def program() -> Path:
+    """prog needs libgla.so.1 through DT_RUNPATH $ORIGIN/libs, which starts empty: then
+    ld.so's debug output lists every place it searched."""
+    root = BUILD / "hwcaps"
+    shutil.rmtree(root, ignore_errors=True)
+    build = root / "build"
+    shared(build, "gla.c", "libgla.so.1")
+    gcc("-o", root / "prog", SOURCES / "c" / "prog.c", f"-L{build}", "-l:libgla.so.1",
+        "-Wl,--enable-new-dtags,-rpath,$ORIGIN/libs", cwd=root)  # fmt: skip
+    (root / "libs").mkdir()
+    return root / "prog"
+
+
+def searched(program: Path, env: dict[str, str]) -> dict[str, list[str]]:
+    """ld.so's "search path=" lines for the missing libgla.so.1, by what they came from."""
+    run = subprocess.run(
+        [program], env={**env, "LD_DEBUG": "libs"}, capture_output=True, text=True, check=False
+    )
+    lines = run.stderr.split("find library=libgla.so.1", 1)[1].splitlines()
+    paths = {}
+    for line in lines:
+        if "search path=" in line:
+            value, _, origin = line.split("search path=", 1)[1].partition("\t\t")
+            paths[origin.strip("()").split(" from")[0]] = value.split(":")
+    return paths
+
+
+def expected(directories: list[str]) -> list[str]:
+    subdirs, _ = host_subdirs()
+    return [f"{d}/{s}" if s else d for d in directories for s in subdirs]
+
+
+def test_search_order_is_ld_sos(program: Path, tmp_path: Path) -> None:
+    paths = searched(program, {"LD_LIBRARY_PATH": str(tmp_path)})
+    assert paths["LD_LIBRARY_PATH"] == expected([str(tmp_path)])
+    assert paths["RUNPATH"] == expected([str(program.parent / "libs")])
+    assert paths["system search path"] == expected(list(host_platform(64).system_dirs))
+
+
+PLACES = [
+    ["glibc-hwcaps/x86-64-v2"],
+    ["glibc-hwcaps/x86-64-v3", ""],
+    ["glibc-hwcaps/x86-64-v2", "tls/x86_64"],
+    ["tls", "x86_64"],
+    ["x86_64/x86_64", ""],
+    ["glibc-hwcaps/x86-64-v9", ""],  # a level no CPU has: ld.so never looks there
+]
+
+
+@pytest.mark.parametrize("places", PLACES, ids=["+".join(p) or "base" for p in PLACES])
+@pytest.mark.parametrize("via", ["RUNPATH", "LD_LIBRARY_PATH"])
+def test_library_in_hwcaps_subdirectories_resolves_where_ldd_finds_it(
+    program: Path, tmp_path: Path, places: list[str], via: str
+) -> None:
+    directory = program.parent / "libs" if via == "RUNPATH" else tmp_path / "ld-library-path"
+    shutil.rmtree(directory, ignore_errors=True)
+    for place in places:
+        (directory / place).mkdir(parents=True, exist_ok=True)
+        shutil.copy(program.parent / "build" / "libgla.so.1", directory / place / "libgla.so.1")
+    env = {"LD_LIBRARY_PATH": str(directory)} if via == "LD_LIBRARY_PATH" else {}
+    ldd = subprocess.run(["ldd", program], env=env, capture_output=True, text=True, check=False)
+    ldd_path = next(
+        line.split()[2] for line in ldd.stdout.splitlines() if line.strip().startswith("libgla")
+    )
+    resolution = Resolver(env).resolve(str(program), "/lib64/ld-linux-x86-64.so.2")
+    ours = next(lib.path for lib in resolution.libraries if lib.soname == "libgla.so.1")
+    assert ours == os.path.normpath(ldd_path)
+    shutil.rmtree(directory)
+
+
+def test_legacy_subdirectories_are_the_power_set_of_dl_hwcaps_c() -> None:
+    """An Intel Haswell-class CPU under glibc 2.36: platform "haswell"; under 2.37, no
+    legacy subdirectories (ld.so 2.37 dropped them); levels stop at the first missing."""
+    v3 = {"cx16", "lahf_lm", "popcnt", "pni", "sse4_1", "sse4_2", "ssse3"} | {
+        "avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave"
+    }  # fmt: skip
+    subdirs, platform = search_subdirs("GenuineIntel", v3, (2, 36))
+    assert platform == "haswell"
+    assert subdirs == (
+        "glibc-hwcaps/x86-64-v3", "glibc-hwcaps/x86-64-v2",
+        "tls/haswell/x86_64", "tls/haswell", "tls/x86_64", "tls",
+        "haswell/x86_64", "haswell", "x86_64", "",
+    )  # fmt: skip
+    assert search_subdirs("GenuineIntel", v3, (2, 37))[0] == (
+        "glibc-hwcaps/x86-64-v3", "glibc-hwcaps/x86-64-v2", "",
+    )  # fmt: skip
+    assert search_subdirs("AuthenticAMD", v3 - {"pni"}, (2, 37)) == (("",), "x86_64")
