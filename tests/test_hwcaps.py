@@ -3,17 +3,20 @@ of a program built here, and libraries placed in them resolve where ldd finds th
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from golaunch.elf.hwcaps import host_subdirs, search_subdirs
 from golaunch.elf.resolve import Resolver, host_platform
-from tests.conftest import BUILD, SOURCES
+from tests.conftest import BASE_PATH, BUILD, SOURCES
 from tests.elf_fixtures import gcc, shared
+from tests.namespace import run_isolated
 
 pytestmark = pytest.mark.skipif(os.uname().machine != "x86_64", reason="x86-64 hwcaps")
 
@@ -106,3 +109,37 @@ def test_legacy_subdirectories_are_the_power_set_of_dl_hwcaps_c() -> None:
         "glibc-hwcaps/x86-64-v3", "glibc-hwcaps/x86-64-v2", "",
     )  # fmt: skip
     assert search_subdirs("AuthenticAMD", v3 - {"pni"}, (2, 37)) == (("",), "x86_64")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root for a mount namespace")
+def test_cache_entries_of_hwcaps_subdirectories_resolve_where_ldd_finds_them() -> None:
+    """A cache built by ldconfig over a directory with glibc-hwcaps subdirectories, bound
+    over /etc/ld.so.cache in a private mount namespace: ldd there and golaunch there agree."""
+    root = BUILD / "hwcaps-cache"
+    shutil.rmtree(root, ignore_errors=True)
+    lib = root / "lib"
+    for soname, places in (
+        ("libgla.so.1", ["", "x86-64-v2", "x86-64-v3"]),
+        ("libv2.so.1", ["x86-64-v2"]),
+    ):
+        for place in places:
+            shared(lib / "glibc-hwcaps" / place if place else lib, "gla.c", soname)
+    gcc("-o", root / "prog", SOURCES / "c" / "prog.c", f"-L{lib}",
+        f"-L{lib}/glibc-hwcaps/x86-64-v2", "-Wl,--no-as-needed", "-l:libgla.so.1",
+        "-l:libv2.so.1", cwd=root)  # fmt: skip
+    (root / "ld.so.conf").write_text(f"{lib}\n")
+    cache = root / "ld.so.cache"
+    subprocess.run(["ldconfig", "-X", "-C", cache, "-f", root / "ld.so.conf"], check=True)
+    script = (
+        f"mount --bind {cache} /etc/ld.so.cache && ldd {root / 'prog'} && echo @@@ && "
+        f"{sys.executable} -m golaunch --check --json -- {root / 'prog'}"
+    )
+    result = run_isolated(["sh", "-ec", script], {"PATH": BASE_PATH, "HOME": str(BUILD / "home")})
+    ldd_text, _, report = result.stdout.partition("@@@\n")
+    ldd = {line.split()[0]: line.split()[2] for line in ldd_text.splitlines() if " => " in line}
+    ours = {lib["soname"]: lib["path"] for lib in json.loads(report)["binary"]["libraries"]}
+    levels = [s for s in host_subdirs()[0] if s.startswith("glibc-hwcaps/")]
+    if "glibc-hwcaps/x86-64-v3" in levels:  # what this test is about: the v3 copy wins
+        assert ldd["libgla.so.1"] == f"{lib}/glibc-hwcaps/x86-64-v3/libgla.so.1"
+    assert ours["libgla.so.1"] == ldd["libgla.so.1"]
+    assert ours["libv2.so.1"] == ldd["libv2.so.1"] == f"{lib}/glibc-hwcaps/x86-64-v2/libv2.so.1"

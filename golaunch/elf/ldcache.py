@@ -5,6 +5,11 @@ count, string table size, flags, extension offset), then 24-byte entries (flags,
 key and value string offsets, OS version, hwcap), then strings. Offsets count
 from the start of that header. An older file may put the "ld.so-1.7.0" table
 first; the new header then follows it, 8-byte aligned.
+
+glibc 2.33+ also lists libraries from glibc-hwcaps subdirectories: their hwcap
+has bit 62 set and, in its low 32 bits, an index into the extension section
+that names the subdirectories (x86-64-v3 ...). ld.so takes the one of the best
+level the CPU has, before any plain entry (elf/dl-cache.c, search_cache).
 """
 
 from __future__ import annotations
@@ -22,6 +27,10 @@ MAX_CACHE_BYTES = 64 << 20
 
 FLAG_TYPE_MASK, FLAG_ELF_LIBC6 = 0x00FF, 0x0003
 FLAG_REQUIRED_MASK = 0xFF00
+HWCAP_EXTENSION = 1 << 62
+ISA_LEVEL_MASK = 0x3FF << 32  # beside the extension bit; not checked here
+EXTENSION_MAGIC = 0xEAA42174
+EXTENSION_TAG_GLIBC_HWCAPS = 1
 # The "requirement" byte of each entry's flags, for the ELF class and machine
 # it serves (dl-cache.h): ld.so only takes entries made for its own kind.
 CACHE_KIND = {
@@ -39,24 +48,31 @@ CACHE_KIND = {
 class LdCache:
     """soname -> paths, per (ELF class, machine), in the cache's own order."""
 
-    def __init__(self, entries: list[tuple[int, str, str]]) -> None:
-        self.entries = entries
-        self._by_name: dict[str, list[tuple[int, str]]] = {}
-        for flags, key, value in entries:
-            self._by_name.setdefault(key, []).append((flags, value))
+    def __init__(self, entries: list[tuple[int, str, str, str | None]]) -> None:
+        self.entries = entries  # (flags, soname, path, glibc-hwcaps subdirectory or None)
+        self._by_name: dict[str, list[tuple[int, str, str | None]]] = {}
+        for flags, key, value, subdir in entries:
+            self._by_name.setdefault(key, []).append((flags, value, subdir))
 
-    def lookup(self, soname: str, bits: int, machine: int) -> list[str]:
+    def lookup(
+        self, soname: str, bits: int, machine: int, hwcaps: tuple[str, ...] = ()
+    ) -> list[str]:
+        """The paths ld.so would take for SONAME: the glibc-hwcaps entry whose subdirectory
+        comes first in HWCAPS (the CPU's levels, best first) if any, else the plain ones."""
         wanted = CACHE_KIND.get((bits, machine))
-        return [
-            value
-            for flags, value in self._by_name.get(soname, ())
-            if flags & FLAG_TYPE_MASK == FLAG_ELF_LIBC6
-            and (
+        plain, best = [], None
+        for flags, value, subdir in self._by_name.get(soname, ()):
+            if flags & FLAG_TYPE_MASK != FLAG_ELF_LIBC6 or not (
                 wanted is None
                 or flags & FLAG_REQUIRED_MASK == wanted
                 or (machine == 40 and flags & FLAG_REQUIRED_MASK == 0x0900)
-            )
-        ]
+            ):
+                continue
+            if subdir is None:
+                plain.append(value)
+            elif subdir in hwcaps and (best is None or hwcaps.index(subdir) < best[0]):
+                best = (hwcaps.index(subdir), value)
+        return [best[1]] if best else plain
 
 
 def parse_cache(data: bytes) -> LdCache:
@@ -72,15 +88,33 @@ def parse_cache(data: bytes) -> LdCache:
     entries_start = base + 48
     if count > (len(data) - entries_start) // 24:
         raise ValueError(f"claims {count} entries in {len(data)} bytes")
+    subdirs = _hwcaps_subdirs(data, base)
     entries = []
     for index in range(count):
         flags, key, value, _, hwcap = struct.unpack_from("<iIIIQ", data, entries_start + 24 * index)
-        if hwcap:
-            # A glibc-hwcaps subdirectory entry (x86-64-v3 and such): ld.so takes it
-            # only when the CPU qualifies; golaunch keeps to the baseline entries.
-            continue
-        entries.append((flags, _string(data, base + key), _string(data, base + value)))
+        subdir = None
+        if hwcap & ~ISA_LEVEL_MASK & ~0xFFFFFFFF == HWCAP_EXTENSION:
+            subdir = subdirs[hwcap & 0xFFFFFFFF] if hwcap & 0xFFFFFFFF < len(subdirs) else ""
+        elif hwcap:
+            continue  # a legacy hwcap entry (ldconfig up to 2.36, tls/ and such): not used
+        entries.append((flags, _string(data, base + key), _string(data, base + value), subdir))
     return LdCache(entries)
+
+
+def _hwcaps_subdirs(data: bytes, base: int) -> list[str]:
+    """The glibc-hwcaps subdirectory names of the cache's extension section, if any."""
+    (offset,) = struct.unpack_from("<I", data, base + 32)
+    if not offset or len(data) < base + offset + 8:
+        return []
+    magic, count = struct.unpack_from("<II", data, base + offset)
+    if magic != EXTENSION_MAGIC or count > (len(data) - base - offset - 8) // 16:
+        return []
+    for index in range(count):
+        tag, _, start, size = struct.unpack_from("<IIII", data, base + offset + 8 + 16 * index)
+        if tag == EXTENSION_TAG_GLIBC_HWCAPS and base + start + size <= len(data):
+            indices = struct.unpack_from(f"<{size // 4}I", data, base + start)
+            return [_string(data, base + i) for i in indices]
+    return []
 
 
 def _string(data: bytes, offset: int) -> str:

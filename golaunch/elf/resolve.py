@@ -30,6 +30,7 @@ from golaunch.elf.ldcache import LdCache, conf_directories, directories_by_name,
 
 # Bounds for hostile inputs: real programs load a few hundred objects at most.
 MAX_OBJECTS = 4096
+GLIBC_HWCAPS = "glibc-hwcaps/"
 
 
 @dataclass(frozen=True)
@@ -105,11 +106,13 @@ class SystemLibraries:
         self._loaded = loaded
         self._conf: Mapping[str, list[str]] | None = None
 
-    def candidates(self, name: str, bits: int, machine: int) -> list[str]:
+    def candidates(
+        self, name: str, bits: int, machine: int, hwcaps: tuple[str, ...] = ()
+    ) -> list[str]:
         if not self._loaded:
             self._cache, self._loaded = load_cache(), True
         if self._cache is not None:
-            return self._cache.lookup(name, bits, machine)
+            return self._cache.lookup(name, bits, machine, hwcaps)
         if self._conf is None:
             self._conf = directories_by_name(conf_directories())
         return list(self._conf.get(name, ()))
@@ -235,7 +238,11 @@ class Resolver:
         if loader.nodeflib:
             return None, tried
         tried.append("/etc/ld.so.cache")
-        for candidate in self.system.candidates(name, loader.bits, loader.machine):
+        platform = self.platform_for(loader.bits)
+        levels = tuple(
+            s[len(GLIBC_HWCAPS) :] for s in platform.subdirs if s.startswith(GLIBC_HWCAPS)
+        )
+        for candidate in self.system.candidates(name, loader.bits, loader.machine, levels):
             if self.matches(candidate, loader):
                 return candidate, tried
         for directory in self.platform_for(loader.bits).system_dirs:
