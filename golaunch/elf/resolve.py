@@ -18,6 +18,7 @@ soname or file identity) is not searched.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -42,7 +43,13 @@ class Platform:
     system_dirs: tuple[str, ...]
     subdirs: tuple[str, ...] = ("",)  # tried in each directory, in order; "" is the directory
 
+    @property
+    def levels(self) -> tuple[str, ...]:
+        """The glibc-hwcaps levels among the subdirectories, best first: they rank cache entries."""
+        return tuple(s[len(GLIBC_HWCAPS) :] for s in self.subdirs if s.startswith(GLIBC_HWCAPS))
 
+
+@functools.cache  # asked for every object and directory; the host does not change meanwhile
 def host_platform(bits: int) -> Platform:
     machine = os.uname().machine
     triplet = {"x86_64": "x86_64-linux-gnu", "aarch64": "aarch64-linux-gnu"}.get(machine, "")
@@ -239,13 +246,10 @@ class Resolver:
             return None, tried
         tried.append("/etc/ld.so.cache")
         platform = self.platform_for(loader.bits)
-        levels = tuple(
-            s[len(GLIBC_HWCAPS) :] for s in platform.subdirs if s.startswith(GLIBC_HWCAPS)
-        )
-        for candidate in self.system.candidates(name, loader.bits, loader.machine, levels):
+        for candidate in self.system.candidates(name, loader.bits, loader.machine, platform.levels):
             if self.matches(candidate, loader):
                 return candidate, tried
-        for directory in self.platform_for(loader.bits).system_dirs:
+        for directory in platform.system_dirs:
             tried.append(directory)
             found = self._in_directory(directory, name, loader)
             if found:
