@@ -1,7 +1,9 @@
-"""Entry point. The launch path stays here and in what it imports: no click, no pydantic.
+"""Entry point. A start whose inputs were validated before goes straight to launch.
 
-A start whose inputs were validated before reuses those settings
-(golaunch.settings_cache); anything else goes through the full command line.
+The launch path is this module, golaunch.config.cache and what
+golaunch.commands.launch imports: no click, no pydantic (tests/integration/
+test_import_contract.py holds it to that). Anything else goes through the
+command line (golaunch.cli).
 """
 
 from __future__ import annotations
@@ -10,19 +12,18 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
-from golaunch.errors import GolaunchError
-from golaunch.exitcodes import ExitStatus
+from golaunch.status import ExitStatus, GolaunchError
 
 
 def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
-    from golaunch import settings_cache
+    from golaunch.config import cache
 
-    cached = settings_cache.load(argv, environ)
+    cached = cache.load(argv, environ)
     if cached is not None:
-        from golaunch.modes import launch_config
+        from golaunch.commands import launch
 
         config, config_path = cached
-        return launch_config(config, environ, config_path)
+        return launch(config, environ, config_path)
     from golaunch.cli import run as run_cli
 
     return run_cli(argv, environ)

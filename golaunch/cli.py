@@ -1,4 +1,4 @@
-"""The command line: parse, find the configuration file, validate, dispatch. Nothing else.
+"""The command line: parse, validate, dispatch to golaunch.commands. Nothing else.
 
 Imported only on the slow path (see golaunch.__main__): click and pydantic
 cost more than golaunch's whole budget for a service start.
@@ -6,21 +6,22 @@ cost more than golaunch's whole budget for a service start.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import click
 
 from golaunch import __version__
-from golaunch.config import DEFAULT_CONFIG_FILE
-from golaunch.configfile import ConfigFile, ConfigFileError, read_config_file
-from golaunch.environment import invalid_name_reason
-from golaunch.errors import UsageError
-from golaunch.exitcodes import ExitStatus
-from golaunch.findings import Finding, failed
+from golaunch.config.file import locate_config_file
+from golaunch.config.schema import DEFAULT_CONFIG_FILE
+from golaunch.host.environment import invalid_name_reason
+from golaunch.status import ExitStatus, UsageError
 
 _CONTEXT = {"help_option_names": ["-h", "--help"], "allow_interspersed_args": False}
+
+
+def _repeatable(name: str, metavar: str, help: str) -> Callable[[Any], Any]:
+    return click.option(name, metavar=metavar, multiple=True, help=help)
 
 
 @click.command(context_settings=_CONTEXT, no_args_is_help=False)
@@ -48,24 +49,9 @@ _CONTEXT = {"help_option_names": ["-h", "--help"], "allow_interspersed_args": Fa
 )
 @click.option("--gocache", metavar="DIR", help="GOCACHE for the program.")
 @click.option("--gomodcache", metavar="DIR", help="GOMODCACHE for the program.")
-@click.option(
-    "--keep-env",
-    metavar="GLOB",
-    multiple=True,
-    help="Also inherit variables matching GLOB (repeatable).",
-)
-@click.option(
-    "--set-env",
-    metavar="NAME=VALUE",
-    multiple=True,
-    help="Set a variable for the program (repeatable).",
-)
-@click.option(
-    "--require-lib",
-    metavar="SONAME",
-    multiple=True,
-    help="A library the program dlopen()s (repeatable).",
-)
+@_repeatable("--keep-env", "GLOB", "Also inherit variables matching GLOB (repeatable).")
+@_repeatable("--set-env", "NAME=VALUE", "Set a variable for the program (repeatable).")
+@_repeatable("--require-lib", "SONAME", "A library the program dlopen()s (repeatable).")
 @click.option(
     "--notify",
     type=click.Choice(["auto", "ready", "passthrough", "none"]),
@@ -143,14 +129,6 @@ def _assignments(items: Sequence[str]) -> dict[str, str]:
     return result
 
 
-def config_file_path(option: str | None, environ: Mapping[str, str]) -> str | None:
-    if option is not None:
-        return option
-    if environ.get("GOLAUNCH_CONFIG"):
-        return environ["GOLAUNCH_CONFIG"]
-    return DEFAULT_CONFIG_FILE if os.path.exists(DEFAULT_CONFIG_FILE) else None
-
-
 def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
     options = parse(argv)
     if options is None:
@@ -160,40 +138,21 @@ def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
     if options["check"] and options["print_env"]:
         raise UsageError("--check and --print-env exclude each other")
     values = cli_values(options)
-    from golaunch import modes
-    from golaunch.settings import ConfigInvalid, validate
+    from golaunch import commands
+    from golaunch.config.validate import ConfigInvalid, load
 
-    path = config_file_path(options["config_path"], environ)
+    path = locate_config_file(options["config_path"], environ)
     try:
-        config_file = _read(path)
-        config = validate(values, environ, config_file)
+        config, config_file = load(values, environ, path)
     except ConfigInvalid as e:
-        return modes.invalid_config(e.findings, values, options, environ)
+        return commands.refuse(e.findings, values, options, environ)
     if config.program is None:
         raise UsageError(
             "no program: give one after -- (golaunch -- /opt/app/server) or set `program` "
             f"in {path or DEFAULT_CONFIG_FILE}"
         )
     if options["print_env"]:
-        return modes.print_env(config, environ)
+        return commands.print_env(config, environ)
     if options["check"]:
-        return modes.check(config, environ, options["as_json"], path)
-    from golaunch import settings_cache
-
-    settings_cache.store(argv, environ, config_file, config)
-    return modes.launch_config(config, environ, path)
-
-
-def _read(path: str | None) -> ConfigFile | None:
-    from golaunch.settings import ConfigInvalid
-
-    if path is None:
-        return None
-    try:
-        return read_config_file(path)
-    except ConfigFileError as e:
-        raise ConfigInvalid([_file_finding(path, e)]) from None
-
-
-def _file_finding(path: str, error: ConfigFileError) -> Finding:
-    return failed("config", str(error), GOLAUNCH_PATH=path)
+        return commands.check(config, environ, options["as_json"], path)
+    return commands.launch_validated(argv, environ, config_file, config)

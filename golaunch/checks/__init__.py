@@ -1,41 +1,48 @@
 """The checks, in the order they run and are reported.
 
-A check is a function from the launch context to findings. It never raises for
-a problem with the host; it reports it.
+A check is a module named after the finding it reports (`checks/goroot.py`
+reports `goroot`), with NAME and `check(ctx) -> list[Finding]`. Checks only
+read: they never raise for a problem with the host, and never change it.
+The names and MESSAGE_IDs come from golaunch.findings.REGISTRY; `config` and
+`notify` are reported by validation and by the startup sequence.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from types import ModuleType
 
-from golaunch.checks.caches import check_gocache, check_gomodcache
-from golaunch.checks.launch import check_exec_size
-from golaunch.checks.program import check_interpreter, check_libraries, check_program
-from golaunch.checks.runtime import check_match_binary, check_tzdata
-from golaunch.checks.security import check_security
-from golaunch.checks.toolchain import check_go_version, check_goroot
-from golaunch.context import LaunchContext
+from golaunch.checks import (
+    exec,
+    go_version,
+    gocache,
+    gomodcache,
+    goroot,
+    interpreter,
+    library,
+    program,
+    security,
+    tzdata,
+)
 from golaunch.findings import Finding
+from golaunch.host.context import LaunchContext
 
-Check = Callable[[LaunchContext], list[Finding]]
-
-CHECKS: Sequence[Check] = (
-    check_program,
-    check_interpreter,
-    check_libraries,
-    check_goroot,
-    check_go_version,
-    check_match_binary,
-    check_gocache,
-    check_gomodcache,
-    check_tzdata,
-    check_exec_size,
-    check_security,
+RUN_ORDER: Sequence[ModuleType] = (
+    program,
+    interpreter,
+    library,
+    goroot,
+    go_version,
+    gocache,
+    gomodcache,
+    tzdata,
+    exec,
+    security,
 )
 
 
-def run_checks(ctx: LaunchContext, checks: Sequence[Check] = CHECKS) -> list[Finding]:
+def run_checks(ctx: LaunchContext) -> list[Finding]:
     findings: list[Finding] = []
-    for check in checks:
-        findings.extend(check(ctx))
+    for module in RUN_ORDER:
+        findings.extend(module.check(ctx))
     return findings

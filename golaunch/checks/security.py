@@ -13,8 +13,10 @@ from __future__ import annotations
 import os
 import stat
 
-from golaunch.context import LaunchContext
 from golaunch.findings import Finding, failed, passed, skipped, warned
+from golaunch.host.context import LaunchContext
+
+NAME = "security"
 
 
 def writable_by_others(path: str) -> str | None:
@@ -37,9 +39,9 @@ def writable_by_others(path: str) -> str | None:
     return None
 
 
-def check_security(ctx: LaunchContext) -> list[Finding]:
+def check(ctx: LaunchContext) -> list[Finding]:
     if ctx.euid != 0:
-        return [skipped("security", "golaunch runs as the service's own user, not root")]
+        return [skipped(NAME, "golaunch runs as the service's own user, not root")]
     guarded = []
     if ctx.program:
         guarded += [ctx.program, os.path.dirname(ctx.program) or "/"]
@@ -55,10 +57,10 @@ def check_security(ctx: LaunchContext) -> list[Finding]:
         if who:
             findings.append(
                 report(
-                    "security",
+                    NAME,
                     f"{path} is writable by {who}, and golaunch runs as root: whoever can write "
                     f"it can run code as this service; chmod go-w and chown root {path}",
                     GOLAUNCH_PATH=path,
                 )
             )
-    return findings or [passed("security", f"{', '.join(guarded) or 'nothing'}: root's alone")]
+    return findings or [passed(NAME, f"{', '.join(guarded) or 'nothing'}: root's alone")]

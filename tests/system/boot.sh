@@ -1,7 +1,9 @@
 #!/bin/sh
 # PID 1 of a private PID and mount namespace, made by
 #   unshare --pid --fork --mount --mount-proc --cgroup --uts --ipc boot.sh UNITDIR TARGET [EXPOSE]
-# EXPOSE: space-separated directories (no spaces in them) under a 0700 parent.
+# EXPOSE: space-separated directories (no spaces in them) the services need that
+# the namespace would hide: under a 0700 parent, or under one of the tmpfs mounts
+# below (a checkout in /tmp).
 # Gives systemd its own /run, /tmp, journal, state and caches, makes /etc and
 # /usr/local writable copies of the host's (so /etc/golaunch and the catalog
 # directory never touch the host), then execs the machine's systemd.
@@ -13,6 +15,15 @@ target=$2
 expose=${3:-}
 
 mount --make-rprivate /
+# Hold the EXPOSE directories where nothing below hides them, before anything does.
+mount -t tmpfs -o mode=0700 tmpfs /mnt
+n=0
+for dir in $expose; do
+    n=$((n + 1))
+    mkdir -p "/mnt/$n"
+    mount --bind "$dir" "/mnt/$n"
+done
+
 for dir in /run /tmp /var/log/journal /var/lib/systemd /var/cache; do
     mount -t tmpfs -o mode=0755 tmpfs "$dir"
 done
@@ -24,22 +35,20 @@ for dir in /etc /usr/local; do
     mount -t overlay overlay -o "lowerdir=$dir,upperdir=$state/upper,workdir=$state/work" "$dir"
 done
 
-# Each EXPOSE directory is bound onto a fresh 0755 tmpfs over its parent.
-n=0
-for dir in $expose; do
-    n=$((n + 1))
-    mkdir -p "/run/golaunch-test/expose/$n"
-    mount --bind "$dir" "/run/golaunch-test/expose/$n"
-done
+# Each EXPOSE directory goes back where it was; a parent nobody else may enter
+# (a 0700 home) first gets a fresh 0755 tmpfs over it.
 for parent in $(for dir in $expose; do dirname "$dir"; done | sort -u); do
-    mount -t tmpfs -o mode=0755 tmpfs "$parent"
+    if [ -z "$(find "$parent" -maxdepth 0 -perm -o=x)" ]; then
+        mount -t tmpfs -o mode=0755 tmpfs "$parent"
+    fi
 done
 n=0
 for dir in $expose; do
     n=$((n + 1))
     mkdir -p "$dir"
-    mount --move "/run/golaunch-test/expose/$n" "$dir"
+    mount --move "/mnt/$n" "$dir"
 done
+umount /mnt
 
 mkdir -p /run/systemd/system /etc/golaunch /usr/local/lib/systemd/catalog
 cp "$unitdir"/* /run/systemd/system/

@@ -22,7 +22,8 @@ from typing import TypeVar
 
 import pytest
 
-from tests.conftest import BUILD, REPO, Toolchain
+from tests.helpers.paths import BUILD, REPO
+from tests.helpers.toolchain import Toolchain
 
 SYSTEMD = Path("/usr/lib/systemd/systemd")
 BOOT = Path(__file__).resolve().parent / "boot.sh"
@@ -149,10 +150,19 @@ def _systemd_child(unshare: subprocess.Popen[bytes]) -> int | None:
     return None
 
 
+# boot.sh mounts a tmpfs on each of these: what lives there on the host is hidden.
+MASKED = ("/run", "/tmp", "/var/log/journal", "/var/lib/systemd", "/var/cache")
+
+
 def unreachable_dirs() -> list[str]:
-    """Directories the services need (this Python, this tree) under a 0700 parent."""
+    """Directories the services need (this Python, this tree) that the namespace would hide:
+    under a 0700 parent, or under a directory boot.sh mounts a tmpfs on."""
     found = []
     for path in (Path(os.path.realpath(sys.executable)), REPO):
+        masked = [m for m in MASKED if path.is_relative_to(m)]
+        if masked:
+            found.append(str(path))
+            continue
         for parent in [path, *path.parents]:
             if parent.parent != parent and not parent.parent.stat().st_mode & 0o001:
                 found.append(str(parent))

@@ -1,7 +1,7 @@
 """Many instances of one template unit started at once under the real systemd.
 
 Each instance passes its name in INSTANCE=; all share one CacheDirectory=, so
-they race for one settings-cache entry. Every one must reach active with its own
+they race for one config-cache entry. Every one must reach active with its own
 environment, its own READY=1 and its own launch entry.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from golaunch.findings import LAUNCH_MESSAGE_ID
+from tests.helpers.load import COUNT
 from tests.system.conftest import GOLAUNCH, Machine, wait_until
-from tests.test_load import COUNT
 
 pytestmark = pytest.mark.stress
 

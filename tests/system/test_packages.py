@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from golaunch import __version__
-from tests.conftest import REPO, Toolchain
+from tests.helpers.paths import REPO
+from tests.helpers.toolchain import Toolchain
 from tests.system.conftest import WORK, Machine, free_port, http_get, wait_until
 
 PACKAGES = REPO / "build" / "packages"

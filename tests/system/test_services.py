@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from golaunch.findings import LAUNCH_MESSAGE_ID, MESSAGE_IDS, Severity
-from tests.conftest import REPO, SOURCES, Toolchain
-from tests.elf_fixtures import shared
+from tests.helpers.elf import shared
+from tests.helpers.paths import REPO, SOURCES
+from tests.helpers.toolchain import Toolchain
 from tests.system.conftest import (
     GOLAUNCH,
     WORK,
@@ -43,7 +44,7 @@ def serve(server: Path, port: int, *options: object) -> str:
 @pytest.fixture(scope="module")
 def catalog(machine: Machine) -> None:
     """units/golaunch.catalog where systemd 252 looks, compiled (private to the namespace)."""
-    from tests.test_units import CATALOG
+    from tests.helpers.paths import CATALOG
 
     machine.write("/usr/local/lib/systemd/catalog/golaunch.catalog", CATALOG.read_text())
     machine.run("journalctl", "--update-catalog")
@@ -352,11 +353,14 @@ def shipped_unit_dropin(unit_file: str, exec_start: str) -> str:
         # The development interpreter (pyenv) or this tree lives in a home
         # directory, which ProtectHome= hides; the packages use /usr/bin/python3.11.
         lines.append("ProtectHome=no")
+    if any(p.startswith(("/tmp/", "/var/tmp/")) for p in (interpreter, str(REPO))):
+        # A checkout in /tmp: PrivateTmp= gives the service a /tmp without it.
+        lines.append("PrivateTmp=no")
     return "\n".join(lines) + "\n"
 
 
 def test_template_unit_runs_the_program_its_config_names(machine: Machine, go_server: Path) -> None:
-    from tests.test_units import UNITS
+    from tests.helpers.paths import UNITS
 
     port = free_port()
     machine.write(
@@ -379,7 +383,7 @@ def test_template_unit_runs_the_program_its_config_names(machine: Machine, go_se
 
 
 def test_template_without_its_config_fails_with_78(machine: Machine) -> None:
-    from tests.test_units import UNITS
+    from tests.helpers.paths import UNITS
 
     machine.install({"golaunch@.service": (UNITS / "golaunch@.service").read_text()})
     assert machine.start("golaunch@typo.service").returncode != 0
@@ -392,7 +396,7 @@ def test_template_without_its_config_fails_with_78(machine: Machine) -> None:
 def test_example_unit_with_all_its_hardening(
     machine: Machine, go_server: Path, go_new: Toolchain
 ) -> None:
-    from tests.test_units import UNITS
+    from tests.helpers.paths import UNITS
 
     port = free_port()
     machine.write(

@@ -1,0 +1,143 @@
+"""What the gocache and gomodcache checks share: judging a place the go command writes.
+
+Checks only read. A directory that does not exist yet is judged by whether it
+can be created (its nearest existing ancestor's filesystem); launch creates it
+after every check passed (golaunch.startup), and `--check` never does.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+
+from golaunch.config.schema import GoConfig
+from golaunch.findings import Finding, failed, passed, skipped
+from golaunch.host.context import LaunchContext, go_dirs_in_play
+from golaunch.host.godirs import GoDir
+
+
+def judge(ctx: LaunchContext, directory: GoDir, other: GoDir) -> list[Finding]:
+    check = directory.name.lower()
+    if not go_dirs_in_play(ctx.goroot, directory):
+        return [skipped(check, f"{directory.name}: no Go toolchain in play and nothing sets it")]
+    if directory.value is None:
+        return [failed(check, f"{directory.error}")]
+    fields = {directory.name: directory.value, "GOLAUNCH_PATH": directory.value}
+    where = f"{directory.name}={directory.value} (from {directory.source})"
+    problem = _placement_problem(ctx, directory, other)
+    if problem is None and not os.path.lexists(directory.value):
+        problem = _creatable(directory.value, ctx.config.go)
+        if problem is None:
+            later = f"{where} does not exist yet; launch creates it (0700)"
+            return [passed(check, later, **fields)]
+    if problem is None and not os.path.isdir(directory.value):
+        problem = "exists but is not a directory"
+    if problem is None:
+        problem = _usable(directory.value, ctx.config.go.min_free_mb)
+    if problem is None:
+        return [passed(check, where, **fields)]
+    return [failed(check, f"{where} {problem}", **fields)]
+
+
+def _placement_problem(ctx: LaunchContext, directory: GoDir, other: GoDir) -> str | None:
+    path = directory.value or ""
+    if path == "off" and directory.name == "GOCACHE":
+        return (
+            "disables the build cache, which the go command requires since Go 1.12; "
+            "unset GOCACHE or point it at a directory"
+        )
+    if path.startswith("~"):
+        return "starts with ~, which golaunch does not expand (no shell); write the absolute path"
+    if not os.path.isabs(path):
+        return "is not an absolute path; the go command rejects relative cache paths"
+    if ctx.goroot and _inside(path, ctx.goroot.path):
+        return f"is inside GOROOT {ctx.goroot.path}; the toolchain must stay unmodified"
+    if other.value and os.path.normpath(other.value) == os.path.normpath(path):
+        return f"is the same directory as {other.name}; give each its own"
+    return None
+
+
+def _inside(path: str, root: str) -> bool:
+    path, root = os.path.normpath(path), os.path.normpath(root)
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def _creatable(path: str, go: GoConfig) -> str | None:
+    """What would stop launch from creating PATH: judged on its nearest existing ancestor."""
+    if not go.create_dirs:
+        return "does not exist and go.create_dirs is false; create it or add CacheDirectory="
+    ancestor = os.path.dirname(path)
+    while not os.path.lexists(ancestor):
+        ancestor = os.path.dirname(ancestor)
+    if not os.path.isdir(ancestor):
+        return f"cannot be created: {ancestor} is not a directory"
+    try:
+        vfs = os.statvfs(ancestor)
+    except OSError as e:
+        return f"cannot be created: {ancestor} cannot be examined: {e.strerror}"
+    if vfs.f_flag & os.ST_RDONLY:
+        return (
+            f"cannot be created: {ancestor} is on a read-only filesystem; "
+            "add CacheDirectory= to the unit"
+        )
+    if not os.access(ancestor, os.W_OK | os.X_OK, effective_ids=_EFFECTIVE):
+        return f"cannot be created: uid {os.geteuid()} cannot write to {ancestor}"
+    problem = _space_problem(vfs, go.min_free_mb)
+    return problem and f"would be created in {ancestor}, which {problem}"
+
+
+def not_created(directory: GoDir, error: OSError) -> Finding:
+    """Launch could not create a directory the check judged creatable (a race, or a lie)."""
+    return failed(
+        directory.name.lower(),
+        f"{directory.name}={directory.value} cannot be created: {error.strerror}; "
+        "create it or add CacheDirectory= to the unit",
+        **{directory.name: directory.value or "", "GOLAUNCH_PATH": directory.value or ""},
+    )
+
+
+def _usable(path: str, min_free_mb: int) -> str | None:
+    try:
+        info = os.stat(path)
+    except OSError as e:
+        return f"cannot be examined: {e.strerror}"
+    real = os.path.realpath(path)
+    via = f" (through the symlink to {real})" if real != os.path.normpath(path) else ""
+    if info.st_mode & stat.S_IWOTH:
+        return (
+            f"is world-writable{via} ({stat.filemode(info.st_mode)}): anyone could poison "
+            f"the cache; chmod o-w {real}"
+        )
+    euid = os.geteuid()
+    if info.st_uid not in (euid, 0):
+        # Whoever owns the cache can swap the build outputs the go command trusts.
+        return (
+            f"is owned by uid {info.st_uid}{via}, not by uid {euid} that runs the program "
+            f"(or root): uid {info.st_uid} could poison the cache; chown {euid} {real} "
+            "or use CacheDirectory="
+        )
+    if not os.access(path, os.W_OK | os.X_OK, effective_ids=_EFFECTIVE):
+        # access(2) with the effective IDs honours ACLs and read-only mounts.
+        return f"cannot be written to by uid {euid}: {_access_error(path)}"
+    return _space_problem(os.statvfs(path), min_free_mb)
+
+
+def _space_problem(vfs: os.statvfs_result, min_free_mb: int) -> str | None:
+    if vfs.f_files and not vfs.f_favail:
+        return "has no free inodes: nothing new can be created there; free some"
+    free_mb = vfs.f_bavail * vfs.f_frsize // (1024 * 1024)
+    if free_mb < min_free_mb:
+        return f"has {free_mb} MB free, less than go.min_free_mb={min_free_mb}; free some space"
+    return None
+
+
+def _access_error(path: str) -> str:
+    """Why the effective user cannot write PATH: read-only filesystem, or permissions."""
+    try:
+        readonly = bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        readonly = False
+    return "Read-only file system" if readonly else "Permission denied"
+
+
+_EFFECTIVE = os.access in os.supports_effective_ids

@@ -1,0 +1,51 @@
+"""The exec check: what execve(2) itself will be given, and what it said when it failed."""
+
+from __future__ import annotations
+
+import os
+
+from golaunch.findings import Finding, failed, passed
+from golaunch.host.context import LaunchContext
+from golaunch.host.environment import MAX_ARG_STRLEN, arg_max, exec_size, exec_strings
+
+NAME = "exec"
+
+# launch may hand the program a new stream: its dev:ino, at most two 20-digit numbers
+LONGEST_JOURNAL_STREAM = f"{2**64 - 1}:{2**64 - 1}"
+
+
+def check(ctx: LaunchContext) -> list[Finding]:
+    environment = dict(ctx.environment)
+    if "JOURNAL_STREAM" in environment:
+        environment["JOURNAL_STREAM"] = LONGEST_JOURNAL_STREAM
+    strings = exec_strings(ctx.argv, environment)
+    longest = max(strings, key=len)
+    if len(longest) + 1 > MAX_ARG_STRLEN:
+        return [
+            failed(
+                NAME,
+                f"{longest[:40].decode('utf-8', 'replace')}... is {len(longest)} bytes, more than "
+                f"the kernel's MAX_ARG_STRLEN={MAX_ARG_STRLEN}; execve would fail with E2BIG",
+            )
+        ]
+    size, limit = exec_size(ctx.program or ctx.argv[0], strings), arg_max()
+    if size > limit:
+        return [
+            failed(
+                NAME,
+                f"arguments and environment take {size} bytes, more than ARG_MAX={limit}; "
+                "execve would fail with E2BIG: shorten them",
+            )
+        ]
+    return [passed(NAME, f"arguments and environment fit ({size} of {limit} bytes)")]
+
+
+def execve_failed(program: str, error: OSError) -> Finding:
+    """What launch reports when execve(2) itself failed, after READY=1."""
+    code = error.errno or 0
+    return failed(
+        NAME,
+        f"execve {program} failed: {os.strerror(code)} (errno {code})",
+        ERRNO=str(code),
+        GOLAUNCH_PATH=program,
+    )

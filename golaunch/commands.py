@@ -1,0 +1,92 @@
+"""What golaunch can be asked to do: launch, check, print the environment, or refuse.
+
+Each takes a validated configuration (or, for refuse, the findings that say why
+there is none) and returns the exit status. Only `launch` has side effects
+beyond printing, and it hands them to golaunch.startup.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from golaunch.config.file import ConfigFile
+from golaunch.config.schema import Config
+from golaunch.findings import Finding
+from golaunch.host.context import build_context, resolve_notify_mode
+from golaunch.status import ExitStatus
+
+
+def launch(config: Config, environ: Mapping[str, str], config_path: str | None) -> int:
+    from golaunch.effects import system_effects
+    from golaunch.startup import launch as start
+
+    ctx = build_context(config, environ, config_path=config_path)
+    return start(ctx, system_effects(config.log.target, environ))
+
+
+def launch_validated(
+    argv: Sequence[str], environ: Mapping[str, str], config_file: ConfigFile | None, config: Config
+) -> int:
+    """Launch a configuration validated just now, and remember it for the next start."""
+    from golaunch.config import cache
+
+    cache.store(argv, environ, config_file, config)
+    return launch(config, environ, config_file.path if config_file else None)
+
+
+def check(
+    config: Config, environ: Mapping[str, str], as_json: bool, config_path: str | None
+) -> int:
+    from golaunch.checks import run_checks
+    from golaunch.host.program import binary_document
+    from golaunch.report import Report
+
+    ctx = build_context(config, environ, config_path=config_path)
+    report = Report(
+        ctx.program_label, run_checks(ctx), ctx.environment, binary_document(ctx.inspection)
+    )
+    _print_report(report, as_json)
+    return ExitStatus.OK if report.ok else ExitStatus.CONFIG
+
+
+def print_env(config: Config, environ: Mapping[str, str]) -> int:
+    ctx = build_context(config, environ)
+    _write("".join(f"{k}={v}\n" for k, v in sorted(ctx.environment.items())))
+    return ExitStatus.OK
+
+
+def refuse(
+    findings: Sequence[Finding],
+    cli_values: Mapping[str, Any],
+    options: Mapping[str, Any],
+    environ: Mapping[str, str],
+) -> int:
+    """The configuration did not validate: report it as a launch or a check would."""
+    from golaunch.report import Report
+
+    program = cli_values.get("program")
+    if options["check"] or options["print_env"]:
+        _print_report(Report(program, findings), options["as_json"])
+        return ExitStatus.CONFIG
+    from golaunch.effects import system_effects
+    from golaunch.startup import refuse_start
+
+    notify_mode = resolve_notify_mode(options["notify"] or "auto", environ)
+    effects = system_effects(options["log_target"] or "auto", environ)
+    return refuse_start(findings, program or "(unknown)", notify_mode, environ, effects)
+
+
+def _print_report(report: Any, as_json: bool) -> None:
+    from golaunch.report import render_json, render_text
+
+    _write(render_json(report) if as_json else render_text(report))
+
+
+def _write(text: str) -> None:
+    # Names, values and paths are bytes on Linux; surrogateescape gives back the
+    # exact bytes whatever the locale's encoding.
+    sys.stdout.flush()
+    sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))
+    sys.stdout.buffer.flush()

@@ -1,0 +1,109 @@
+"""What types alone cannot say about a configuration: syntax, names, paths, NUL bytes.
+
+Each rule returns (location, problem) pairs; golaunch.config.validate turns them into
+findings that name where the value came from (file, variable or option).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from golaunch.config.schema import Config
+from golaunch.host.environment import invalid_name_reason
+from golaunch.host.goversion import parse_constraint
+
+Problem = tuple[tuple[str, ...], str]
+# Linux's PATH_MAX, NUL included: no longer path can be opened, let alone exec'd.
+PATH_MAX = 4096
+
+
+def semantic_problems(config: Config) -> list[Problem]:
+    return [
+        *_go_problems(config),
+        *_path_problems(config),
+        *_environment_problems(config),
+        *_other_problems(config),
+        *((loc, "contains a NUL byte") for loc, value in _strings(config) if "\0" in value),
+    ]
+
+
+def _go_problems(config: Config) -> Iterator[Problem]:
+    if config.go.version is not None:
+        try:
+            parse_constraint(config.go.version)
+        except ValueError as e:
+            yield ("go", "version"), str(e)
+    if config.go.min_free_mb < 0:
+        yield ("go", "min_free_mb"), "must be 0 or more"
+
+
+def _path_problems(config: Config) -> Iterator[Problem]:
+    """Paths are used as written: no shell expands them, and the kernel limits their length."""
+    paths = {
+        ("program",): config.program,
+        ("go", "goroot"): config.go.goroot,
+        ("go", "gocache"): config.go.gocache,
+        ("go", "gomodcache"): config.go.gomodcache,
+    }
+    for loc, path in paths.items():
+        if path is None:
+            continue
+        if path == "":
+            default = "" if loc == ("program",) else "; leave it out for the default"
+            yield loc, f"must not be empty{default}"
+        elif path.startswith("~"):
+            why = "which golaunch does not expand (it runs no shell); write the absolute path"
+            yield loc, f"{path[:60]!r} starts with ~, {why}"
+        elif len(path.encode("utf-8", "surrogateescape")) >= PATH_MAX:
+            yield loc, f"is {len(path)} characters, longer than any path can be (PATH_MAX 4096)"
+
+
+def _environment_problems(config: Config) -> Iterator[Problem]:
+    for name in config.environment.set:
+        reason = invalid_name_reason(name)
+        if reason:
+            yield ("environment", "set", name), reason
+    for pattern in config.environment.keep:
+        if not pattern:
+            yield ("environment", "keep"), "an empty pattern matches nothing"
+        elif "=" in pattern or any(c.isspace() for c in pattern):
+            why = "contains '=' or whitespace, which no variable name has"
+            yield ("environment", "keep"), f"pattern {pattern!r} {why}"
+    search = config.environment.path
+    if search == "":
+        yield ("environment", "path"), "must not be empty: the program and go are looked up in it"
+    for entry in search.split(":") if search else ():
+        if not entry.startswith("/"):
+            # An empty or relative entry means the working directory: whoever can
+            # write there chooses what runs.
+            why = "a relative PATH entry searches the working directory"
+            yield ("environment", "path"), f"entry {entry!r} is not absolute; {why}"
+
+
+def _other_problems(config: Config) -> Iterator[Problem]:
+    identifier = config.log.syslog_identifier
+    if identifier is not None and (not identifier or not identifier.isprintable()):
+        # It becomes one line of the journal stream header.
+        yield ("log", "syslog_identifier"), "must be a non-empty name without control characters"
+    if any(not name for name in config.libraries.require):
+        yield ("libraries", "require"), "an empty library name; write a soname like libpq.so.5"
+
+
+def _strings(config: Config) -> list[tuple[tuple[str, ...], str]]:
+    found: list[tuple[tuple[str, ...], str]] = []
+
+    def walk(loc: tuple[str, ...], value: Any) -> None:
+        if isinstance(value, str):
+            found.append((loc, value))
+        elif isinstance(value, Mapping):
+            for k, v in value.items():
+                walk((*loc, str(k)), k)
+                walk((*loc, str(k)), v)
+        elif isinstance(value, tuple | list):
+            for v in value:
+                walk(loc, v)
+
+    walk((), dataclasses.asdict(config))
+    return found

@@ -1,0 +1,53 @@
+"""The side effects of a start, as values: journal, sd_notify, output streams, execve.
+
+The startup sequence (golaunch.startup) receives them, so the whole decision
+path runs in tests with fakes; `system_effects` wires the real ones, which
+tests/system proves under the booted systemd.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from golaunch.systemd.journal import system_logger
+from golaunch.systemd.notify import Notifier, connect_notifier
+
+
+@dataclass(frozen=True)
+class Effects:
+    log: Callable[[Mapping[str, str]], None]
+    connect_notifier: Callable[[Mapping[str, str]], Notifier]
+    execve: Callable[[str, Sequence[str], Mapping[str, str]], None]
+    # (identifier, golaunch's environment) -> the program's new JOURNAL_STREAM, if any
+    attach_output: Callable[[str, Mapping[str, str]], str | None]
+    # Creates a directory the checks judged creatable; raises OSError.
+    make_directory: Callable[[str], None]
+
+
+def system_effects(log_target: str, environ: Mapping[str, str]) -> Effects:
+    return Effects(
+        log=system_logger(log_target, environ).log,
+        connect_notifier=connect_notifier,
+        execve=real_execve,
+        attach_output=_attach_program_streams,
+        make_directory=_make_private_directory,
+    )
+
+
+def _attach_program_streams(identifier: str, environ: Mapping[str, str]) -> str | None:
+    from golaunch.systemd.streams import attach_program_streams
+
+    return attach_program_streams(identifier, environ)
+
+
+def _make_private_directory(path: str) -> None:
+    os.makedirs(path, mode=0o700, exist_ok=True)
+
+
+def real_execve(path: str, argv: Sequence[str], environment: Mapping[str, str]) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(path, list(argv), dict(environment))

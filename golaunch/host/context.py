@@ -1,0 +1,121 @@
+"""The launch context: the host facts every check reads, gathered once and frozen.
+
+The data flows one way: the validated configuration and golaunch's own
+environment go in; GOROOT, the toolchain's version, the cache locations, the
+program's environment and the inspected program file come out. Nothing here
+writes to disk.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from golaunch.config.schema import Config
+from golaunch.host.environment import inherit
+from golaunch.host.godirs import GoDir, GoEnvFiles, compute_gocache, compute_gomodcache
+from golaunch.host.program import Inspection, inspect_program
+from golaunch.host.toolchain import (
+    GorootLocation,
+    ToolchainVersion,
+    find_in_path,
+    locate_goroot,
+    read_toolchain_version,
+)
+
+
+@dataclass(frozen=True)
+class LaunchContext:
+    config: Config
+    inherited: Mapping[str, str]  # golaunch's own environment
+    notify_mode: str  # "ready", "passthrough" or "none" ("auto" resolved)
+    argv: tuple[str, ...]  # the program as given, then its arguments
+    program: str | None  # the resolved path; None when PATH has no such program
+    goroot: GorootLocation | None  # None: no toolchain in play
+    toolchain: ToolchainVersion | None
+    gocache: GoDir
+    gomodcache: GoDir
+    environment: Mapping[str, str] = field(default_factory=dict)  # what the program gets
+    euid: int = 0
+    config_path: str | None = None  # the TOML file the configuration came from
+    inspection: Inspection | None = None  # None when the program was not found
+
+    @property
+    def program_label(self) -> str:
+        return self.program or self.argv[0]
+
+
+def resolve_notify_mode(mode: str, inherited: Mapping[str, str]) -> str:
+    if mode == "auto":
+        return "ready" if inherited.get("NOTIFY_SOCKET") else "none"
+    return mode
+
+
+def build_context(
+    config: Config, inherited: Mapping[str, str], config_path: str | None = None
+) -> LaunchContext:
+    """Compute GOROOT, the Go directories and the program's environment from the config."""
+    if config.program is None:
+        raise ValueError("build_context needs a program")  # the CLI ensures one
+    notify_mode = resolve_notify_mode(config.notify.mode, inherited)
+    base = inherit(inherited, config.environment.keep, notify_mode == "passthrough")
+    search_path = config.environment.set.get("PATH", config.environment.path)
+    goroot = locate_goroot(config.go.goroot, inherited, search_path)
+    toolchain = read_toolchain_version(goroot.path) if goroot else None
+    files = GoEnvFiles(base, goroot.path if goroot else None)
+    gocache = compute_gocache(config.go.gocache, base, files)
+    gomodcache = compute_gomodcache(
+        config.go.gomodcache, base, files, goroot.path if goroot else None
+    )
+    environment = compose_environment(config, base, goroot, gocache, gomodcache)
+    program = resolve_program(config.program, environment.get("PATH", ""))
+    inspection = (
+        inspect_program(program, environment, config.libraries.require) if program else None
+    )
+    return LaunchContext(
+        config=config,
+        inherited=inherited,
+        notify_mode=notify_mode,
+        argv=(config.program, *config.args),
+        program=program,
+        goroot=goroot,
+        toolchain=toolchain,
+        gocache=gocache,
+        gomodcache=gomodcache,
+        environment=environment,
+        euid=os.geteuid(),
+        config_path=config_path,
+        inspection=inspection,
+    )
+
+
+def go_dirs_in_play(goroot: GorootLocation | None, directory: GoDir) -> bool:
+    """Cache directories matter when a toolchain is in play or someone set them on purpose."""
+    return goroot is not None or directory.explicit
+
+
+def compose_environment(
+    config: Config,
+    base: Mapping[str, str],
+    goroot: GorootLocation | None,
+    gocache: GoDir,
+    gomodcache: GoDir,
+) -> dict[str, str]:
+    environment = dict(base)
+    environment["PATH"] = config.environment.path
+    if goroot:
+        environment["GOROOT"] = goroot.path
+        environment["GOTOOLCHAIN"] = config.go.toolchain
+    for directory in (gocache, gomodcache):
+        if directory.value and go_dirs_in_play(goroot, directory):
+            environment[directory.name] = directory.value
+    environment.update(config.environment.set)
+    return environment
+
+
+def resolve_program(program: str, search_path: str) -> str | None:
+    """An absolute path as is; a name with a slash from the cwd; a bare name from PATH."""
+    if "/" in program:
+        return os.path.abspath(program)
+    return find_in_path(program, search_path)

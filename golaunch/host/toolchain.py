@@ -1,0 +1,66 @@
+"""Finding the Go toolchain (GOROOT) the program will see, and reading its version."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from golaunch.host.goversion import GoVersion, parse_go_version
+
+
+@dataclass(frozen=True)
+class GorootLocation:
+    path: str
+    source: str  # where it came from, for messages: "go.goroot", "inherited GOROOT", ...
+
+
+def locate_goroot(
+    configured: str | None, inherited: Mapping[str, str], search_path: str
+) -> GorootLocation | None:
+    """GOROOT by golaunch's rule: go.goroot, else the inherited GOROOT, else the `go` in PATH.
+
+    A `go` found in PATH is resolved through its symlinks (/usr/bin/go is a link
+    into /usr/lib/go-1.19/bin), and its GOROOT is the directory above bin/, as
+    the go command itself assumes.
+    """
+    if configured:
+        return GorootLocation(configured, "go.goroot")
+    if inherited.get("GOROOT"):
+        return GorootLocation(inherited["GOROOT"], "inherited GOROOT")
+    go = find_in_path("go", search_path)
+    if go is None:
+        return None
+    real = os.path.realpath(go)
+    return GorootLocation(os.path.dirname(os.path.dirname(real)), f"the go command at {go}")
+
+
+def find_in_path(name: str, search_path: str) -> str | None:
+    """The first executable regular file NAME in SEARCH_PATH, as execvp(3) would find it."""
+    for directory in search_path.split(os.pathsep):
+        candidate = os.path.join(directory or ".", name)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+@dataclass(frozen=True)
+class ToolchainVersion:
+    version: GoVersion | None
+    first_line: str
+    error: str | None = None
+
+
+def read_toolchain_version(goroot: str) -> ToolchainVersion:
+    """The version in $GOROOT/VERSION, whose first line is e.g. "go1.22.3"."""
+    path = os.path.join(goroot, "VERSION")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(256)
+    except OSError as e:
+        return ToolchainVersion(None, "", f"cannot read {path}: {e.strerror}")
+    first = head.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+    version = parse_go_version(first) if first.startswith("go") else None
+    if version is None:
+        return ToolchainVersion(None, first, f"{path} starts with {first!r}, not a Go version")
+    return ToolchainVersion(version, first)

@@ -1,0 +1,125 @@
+"""The start-up sequence: notify, check, report, prepare, READY=1, exec.
+
+Both a launch and a refusal (the configuration did not even validate) connect
+the notifier here, the same way, so systemd always learns why. Side effects
+come in as `Effects` (golaunch.effects).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Mapping, Sequence
+
+from golaunch.checks import cachedir, run_checks
+from golaunch.checks.exec import execve_failed
+from golaunch.effects import Effects
+from golaunch.findings import Finding, Severity, failed
+from golaunch.host.context import LaunchContext, go_dirs_in_play
+from golaunch.status import ExitStatus
+from golaunch.systemd.journal import finding_fields, launch_fields
+from golaunch.systemd.notify import Notifier, NotifyError, ascii_status
+
+
+def connect(
+    notify_mode: str, inherited: Mapping[str, str], effects: Effects, status: str | None
+) -> tuple[Notifier | None, list[Finding]]:
+    """The notifier for a start in ready mode, having sent STATUS; or why there is none."""
+    if notify_mode != "ready":
+        return None, []
+    try:
+        notifier = effects.connect_notifier(inherited)
+        if status:
+            notifier(ascii_status(status))
+    except NotifyError as e:
+        return None, [failed("notify", f"{e}; systemd would wait out its start timeout")]
+    return notifier, []
+
+
+def refuse(
+    findings: Sequence[Finding], program: str, notifier: Notifier | None, effects: Effects
+) -> ExitStatus:
+    """Log every finding, put the first failure in STATUS=, and say why we exit 78."""
+    report_findings(findings, program, effects)
+    first = next(f for f in findings if f.severity is Severity.FAIL)
+    if notifier:
+        # If even this fails, the failure is already logged and exit 78 says the rest.
+        with contextlib.suppress(NotifyError):
+            notifier(ascii_status(f"STATUS=golaunch: {first.check} check failed: {first.message}"))
+    return ExitStatus.CONFIG
+
+
+def refuse_start(
+    findings: Sequence[Finding],
+    program: str,
+    notify_mode: str,
+    inherited: Mapping[str, str],
+    effects: Effects,
+) -> ExitStatus:
+    """Refuse a start that never got as far as a launch context (invalid configuration)."""
+    notifier, _ = connect(notify_mode, inherited, effects, None)
+    return refuse(findings, program, notifier, effects)
+
+
+def report_findings(findings: Sequence[Finding], program: str, effects: Effects) -> None:
+    for finding in findings:
+        if finding.reportable:
+            effects.log(finding_fields(finding, program))
+
+
+def launch(ctx: LaunchContext, effects: Effects) -> ExitStatus:
+    """Check, prepare, notify and exec. Returns only when the program could not be started."""
+    program = ctx.program_label
+    notifier, findings = connect(
+        ctx.notify_mode, ctx.inherited, effects, f"STATUS=golaunch: checking {program}"
+    )
+    findings += run_checks(ctx)
+    if not any(f.severity is Severity.FAIL for f in findings):
+        findings += prepare(ctx, effects)
+    if any(f.severity is Severity.FAIL for f in findings):
+        return refuse(findings, program, notifier, effects)
+    report_findings(findings, program, effects)
+    if notifier:
+        try:
+            notifier(
+                f"READY=1\n{ascii_status(f'STATUS=golaunch: checks passed, running {program}')}"
+            )
+        except NotifyError as e:
+            return refuse([failed("notify", str(e))], program, None, effects)
+    return execute(ctx, effects)
+
+
+def prepare(ctx: LaunchContext, effects: Effects) -> list[Finding]:
+    """Create the cache directories the checks judged creatable: the one write before exec."""
+    problems = []
+    for directory in (ctx.gocache, ctx.gomodcache):
+        if not (directory.value and go_dirs_in_play(ctx.goroot, directory)):
+            continue
+        if os.path.lexists(directory.value):
+            continue
+        try:
+            effects.make_directory(directory.value)
+        except OSError as e:
+            problems.append(cachedir.not_created(directory, e))
+    return problems
+
+
+def execute(ctx: LaunchContext, effects: Effects) -> ExitStatus:
+    program = ctx.program_label
+    assert ctx.program is not None  # the program check failed otherwise
+    effects.log(launch_fields(program, ctx.argv, os.getpid()))
+    environment = dict(ctx.environment)
+    stream = effects.attach_output(output_identifier(ctx), ctx.inherited)
+    if stream:
+        environment["JOURNAL_STREAM"] = stream
+    try:
+        effects.execve(ctx.program, ctx.argv, environment)
+    except OSError as e:
+        effects.log(finding_fields(execve_failed(ctx.program, e), program))
+        return ExitStatus.OSERR
+    return ExitStatus.SOFTWARE  # an execve that returns without raising is a bug
+
+
+def output_identifier(ctx: LaunchContext) -> str:
+    """SYSLOG_IDENTIFIER for the program's output: configured, else its basename."""
+    return ctx.config.log.syslog_identifier or os.path.basename(ctx.program_label)

@@ -1,0 +1,27 @@
+"""Exit statuses and the one exception family: the only place either is defined.
+
+Statuses follow BSD sysexits(3), as systemd.exec(5) documents them. Expected
+problems with the host are findings, not exceptions; a GolaunchError means
+"cannot continue", carries its status, and `golaunch.__main__` is the only
+place that catches it.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitStatus(enum.IntEnum):
+    OK = 0  # --check found nothing failed; --print-env; --version; --help
+    USAGE = 64  # EX_USAGE: the command line is wrong
+    SOFTWARE = 70  # EX_SOFTWARE: a bug in golaunch; please report it
+    OSERR = 71  # EX_OSERR: execve(2) of the program failed
+    CONFIG = 78  # EX_CONFIG: a check failed or the configuration is invalid
+
+
+class GolaunchError(Exception):
+    status = ExitStatus.SOFTWARE
+
+
+class UsageError(GolaunchError):
+    status = ExitStatus.USAGE

@@ -1,0 +1,56 @@
+"""The sanitized environment: what may be inherited, what never is, what golaunch adds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.process import run_golaunch
+
+
+def test_print_env_is_sorted_name_value_lines() -> None:
+    result = run_golaunch(
+        "--print-env",
+        "--set-env",
+        "B=2",
+        "--set-env",
+        "A=x=y",
+        "--",
+        "/bin/true",
+        env={"HOME": "/root", "LD_PRELOAD": "/evil.so", "ZZ": "no"},
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines == sorted(lines)
+    assert "A=x=y" in lines and "B=2" in lines and "HOME=/root" in lines
+    assert not any(line.startswith(("LD_PRELOAD=", "ZZ=")) for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [("NOEQUALS", "expected NAME=VALUE"), ("=v", "must not be empty"), ("A B=1", "whitespace")],
+)
+def test_bad_set_env_is_a_usage_error(option: str, message: str) -> None:
+    result = run_golaunch("--print-env", "--set-env", option, "--", "/bin/true")
+    assert result.returncode == 64
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_one_string_longer_than_max_arg_strlen_fails_before_exec(tmp_path: Path) -> None:
+    config = tmp_path / "big.toml"
+    config.write_text(f'[environment]\nset = {{ BIG = "{"x" * 140_000}" }}\n')
+    result = run_golaunch("--check", "-c", str(config), "--", "/bin/true")
+    assert result.returncode == 78
+    assert "  fail  exec" in result.stdout and "MAX_ARG_STRLEN" in result.stdout
+
+
+def test_environment_larger_than_arg_max_fails_before_exec(tmp_path: Path) -> None:
+    """golaunch's own arguments fit; the kept variables plus the config's `set` do not."""
+    config = tmp_path / "big.toml"
+    values = ", ".join(f'SET{i} = "{"s" * 120_000}"' for i in range(8))
+    config.write_text(f'[environment]\nkeep = ["KEPT*"]\nset = {{ {values} }}\n')
+    inherited = {f"KEPT{i}": "k" * 120_000 for i in range(10)}
+    result = run_golaunch("--check", "-c", str(config), "--", "/bin/true", env=inherited)
+    assert result.returncode == 78
+    assert "more than ARG_MAX" in result.stdout and "E2BIG" in result.stdout

@@ -1,0 +1,119 @@
+"""The security check: as root, the program, its directory and GOROOT must be root's alone."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from golaunch.checks import security
+from golaunch.config.schema import Config, SecurityConfig
+from golaunch.findings import Severity
+from golaunch.host.context import build_context
+from tests.helpers.process import run_golaunch
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the check applies to root only")
+
+
+@pytest.fixture
+def program(tmp_path: Path) -> Path:
+    directory = tmp_path / "app"
+    directory.mkdir(mode=0o755)
+    path = directory / "server"
+    shutil.copy("/bin/true", path)
+    path.chmod(0o755)
+    return path
+
+
+def findings(program: Path, strict: bool = False) -> list[tuple[Severity, str]]:
+    config = Config(program=str(program), security=SecurityConfig(strict=strict))
+    ctx = build_context(config, {"PATH": "/usr/bin:/bin"})
+    return [(f.severity, f.fields.get("GOLAUNCH_PATH", "")) for f in security.check(ctx)]
+
+
+def test_root_owned_files_pass(program: Path) -> None:
+    assert findings(program) == [(Severity.PASS, "")]
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        (lambda p: p.chmod(0o757), "program"),
+        (lambda p: p.parent.chmod(0o1777), "directory"),
+        (lambda p: os.chown(p, 65534, -1), "program"),
+        (lambda p: (os.chown(p.parent, -1, 65534), p.parent.chmod(0o775)), "directory"),
+    ],
+    ids=["world-writable", "sticky-world-writable-dir", "owned-by-nobody", "group-writable-dir"],
+)
+def test_writable_by_others_warns_and_strict_fails(program: Path, change, where: str) -> None:  # type: ignore[no-untyped-def]
+    change(program)
+    path = str(program if where == "program" else program.parent)
+    assert findings(program) == [(Severity.WARN, path)]
+    assert findings(program, strict=True) == [(Severity.FAIL, path)]
+
+
+def test_root_group_writable_is_still_root(program: Path) -> None:
+    program.chmod(0o775)  # group 0 is root's
+    assert findings(program) == [(Severity.PASS, "")]
+
+
+def test_not_root_means_skipped(program: Path) -> None:
+    ctx = build_context(Config(program=str(program)), {})
+    (finding,) = security.check(dataclasses.replace(ctx, euid=1000))
+    assert finding.severity is Severity.SKIP
+
+
+def test_strict_from_the_environment_exits_78(program: Path) -> None:
+    program.chmod(0o777)
+    home = {"HOME": str(program.parent.parent)}  # caches for the go on PATH
+    relaxed = run_golaunch("--check", "--", str(program), env=home)
+    assert relaxed.returncode == 0, relaxed.stdout
+    assert "warn  security" in relaxed.stdout
+    strict = run_golaunch(
+        "--check", "--", str(program), env={**home, "GOLAUNCH_SECURITY__STRICT": "true"}
+    )
+    assert strict.returncode == 78
+    assert f"fail  security     {program} is writable by everyone" in strict.stdout
+
+
+@pytest.fixture
+def config_file(program: Path, tmp_path: Path) -> Path:
+    directory = tmp_path / "etc"
+    directory.mkdir(mode=0o755)
+    path = directory / "app.toml"
+    path.write_text(f'program = "{program}"\n\n[security]\nstrict = true\n')
+    path.chmod(0o644)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        (lambda p: p.chmod(0o664) or os.chown(p, -1, 65534), "file"),
+        (lambda p: os.chown(p, 65534, -1), "file"),
+        (lambda p: p.parent.chmod(0o777), "directory"),
+    ],
+    ids=["group-writable", "owned-by-nobody", "world-writable-dir"],
+)
+def test_a_config_file_others_can_write_is_refused_at_every_start(
+    config_file: Path, private_cache: Path, change, where: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Whoever can write the file names the program root runs. Checked on the first
+    start (validation) and on the second (the config cache carries the file's path)."""
+    change(config_file)
+    path = config_file if where == "file" else config_file.parent
+    env = {"CACHE_DIRECTORY": str(private_cache), "HOME": str(private_cache)}
+    for start in ("first", "second"):
+        result = run_golaunch("--log-target", "stderr", "-c", str(config_file), env=env)
+        assert result.returncode == 78, (start, result.stderr)
+        assert f"golaunch: security: {path} is writable by" in result.stderr
+    assert list((private_cache / "golaunch").glob("*.entry")), "the second start was not warm"
+
+
+def test_a_root_owned_config_file_passes(config_file: Path) -> None:
+    result = run_golaunch("--check", "-c", str(config_file), env={"HOME": "/root"})
+    assert result.returncode == 0, result.stdout
+    assert f"{config_file}, {config_file.parent}: root's alone" in result.stdout

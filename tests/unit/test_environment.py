@@ -1,0 +1,117 @@
+"""The sanitized environment: what may be inherited, what never is, what golaunch adds."""
+
+from __future__ import annotations
+
+import pytest
+
+from golaunch.config.schema import Config, EnvironmentConfig
+from golaunch.host.context import build_context
+
+
+def environment_for(inherited: dict[str, str], **env_config: object) -> dict[str, str]:
+    config = Config(program="/bin/true", environment=EnvironmentConfig(**env_config))  # type: ignore[arg-type]
+    return dict(build_context(config, inherited).environment)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "LISTEN_FDS",
+        "LISTEN_PID",
+        "LISTEN_FDNAMES",
+        "WATCHDOG_USEC",
+        "WATCHDOG_PID",
+        "INVOCATION_ID",
+        "JOURNAL_STREAM",
+        "RUNTIME_DIRECTORY",
+        "STATE_DIRECTORY",
+        "LOGS_DIRECTORY",
+        "CONFIGURATION_DIRECTORY",
+        "CREDENTIALS_DIRECTORY",
+        "SYSTEMD_EXEC_PID",
+        "LANG",
+        "LANGUAGE",
+        "LC_ALL",
+        "LC_TIME",
+        "TZ",
+        "HOME",
+        "USER",
+        "LOGNAME",
+        "GOMAXPROCS",
+        "GOMEMLIMIT",
+        "GOGC",
+        "GODEBUG",
+        "GOTRACEBACK",
+        "GOPROXY",
+        "GOPRIVATE",
+        "GONOPROXY",
+        "GONOSUMDB",
+        "GOSUMDB",
+        "GOFLAGS",
+        "GOENV",
+    ],
+)
+def test_inherited(name: str) -> None:
+    assert environment_for({name: "v"})[name] == "v"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "LD_PRELOAD",
+        "LD_LIBRARY_PATH",
+        "LD_AUDIT",
+        "GCONV_PATH",
+        "GETCONF_DIR",
+        "GLIBC_TUNABLES",
+        "HOSTALIASES",
+        "LOCALDOMAIN",
+        "LOCPATH",
+        "MALLOC_CHECK_",
+        "NIS_PATH",
+        "NLSPATH",
+        "RESOLV_HOST_CONF",
+        "RES_OPTIONS",
+        "PYTHONPATH",
+        "PYTHONHOME",
+        "GOLAUNCH_CONFIG",
+    ],
+)
+def test_never_inherited_even_when_keep_matches(name: str) -> None:
+    assert name not in environment_for({name: "v"}, keep=("*", name, name[:3] + "*"))
+
+
+@pytest.mark.parametrize("name", ["LD_LIBRARY_PATH", "GCONV_PATH", "PYTHONPATH"])
+def test_only_an_explicit_set_puts_a_dangerous_name_in(name: str) -> None:
+    assert environment_for({name: "inherited"}, set={name: "/chosen"})[name] == "/chosen"
+
+
+def test_unlisted_variables_need_keep() -> None:
+    inherited = {"MYAPP_MODE": "prod", "MYAPP_X": "1", "SECRET": "s", "SHELL": "/bin/sh"}
+    env = environment_for(inherited, keep=("MYAPP_*",))
+    assert {k: v for k, v in env.items() if k in inherited} == {
+        "MYAPP_MODE": "prod",
+        "MYAPP_X": "1",
+    }
+
+
+def test_path_is_replaced_and_set_comes_last() -> None:
+    env = environment_for(
+        {"PATH": "/home/u/bin:/usr/bin", "GOMAXPROCS": "8"},
+        path="/usr/bin:/bin",
+        set={"GOMAXPROCS": "2"},
+    )
+    assert env["PATH"] == "/usr/bin:/bin"
+    assert env["GOMAXPROCS"] == "2"
+
+
+@pytest.mark.parametrize(
+    ("mode", "kept"), [("passthrough", True), ("ready", False), ("none", False)]
+)
+def test_notify_socket_only_in_passthrough(mode: str, kept: bool) -> None:
+    config = Config(program="/bin/true")
+    config = Config(program="/bin/true", notify=type(config.notify)(mode=mode))  # type: ignore[arg-type]
+    inherited = {"NOTIFY_SOCKET": "/run/x", "WATCHDOG_USEC": "1000", "WATCHDOG_PID": "1"}
+    env = build_context(config, inherited).environment
+    assert ("NOTIFY_SOCKET" in env) is kept
+    assert env["WATCHDOG_USEC"] == "1000" and env["WATCHDOG_PID"] == "1"
