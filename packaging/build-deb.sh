@@ -7,10 +7,8 @@ version=$1
 out=$(realpath -m "$2")
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work="$repo/build/deb"
-rm -rf "$work"
-mkdir -p "$work/golaunch-$version" "$out"
-(cd "$repo" && git ls-files -z --cached --others --exclude-standard | \
-    xargs -0 cp --parents -t "$work/golaunch-$version")
+"$repo/packaging/fresh-tree.sh" "$work" "golaunch-$version"
+mkdir -p "$out"
 # debian/changelog carries the version from golaunch/__init__.py, the one place it is set.
 cat > "$work/golaunch-$version/debian/changelog" <<CHANGES
 golaunch ($version) unstable; urgency=medium

@@ -6,10 +6,8 @@ version=$1
 out=$(realpath -m "$2")
 repo=$(cd "$(dirname "$0")/.." && pwd)
 top="$repo/build/rpm"
-rm -rf "$top"
-mkdir -p "$top/SOURCES" "$out"
-(cd "$repo" && git ls-files -z --cached --others --exclude-standard | \
-    xargs -0 cp --parents -t "$top/SOURCES")
+"$repo/packaging/fresh-tree.sh" "$top" SOURCES
+mkdir -p "$out"
 # --nodeps: on Debian, rpm's database knows nothing of the installed python3.11.
 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$top" LANG=C.UTF-8 \
     rpmbuild -bb --nodeps \

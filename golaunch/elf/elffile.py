@@ -1,8 +1,8 @@
 """A small ELF reader: the header, segments, sections and dynamic entries golaunch needs.
 
 pyelftools does all of this and more, but importing it costs about 55 ms at
-every service start (bench/README.md); this reader is tested against it on
-every fixture (tests/test_elffile.py). Every offset and count comes from the
+every service start (README.md, "Start-up cost"); this reader is tested against it on
+every fixture (tests/integration/test_elf.py). Every offset and count comes from the
 file, so every one is bounded before it is used: a hostile file gets an
 ElfError naming what is wrong, never a traceback or an unbounded read.
 """
@@ -158,16 +158,21 @@ class ElfFile:
         kind = TYPES.get(self.type, f"type {self.type}")
         return f"ELF {self.bits}-bit {order} {kind}, {self.machine_name}"
 
+    def _entry_format(self, layout32: str, layout64: str, size: int, table: str) -> tuple[str, int]:
+        """The struct format of one header-table entry, after checking the size the file says."""
+        layout = layout32 if self.bits == 32 else layout64
+        expected = struct.calcsize("=" + layout)
+        if size != expected:
+            raise ElfError(f"has {table} header size {size}, expected {expected}")
+        return self.endian + layout, expected
+
     def _read_segments(self) -> tuple[Segment, ...]:
         if self.phnum == 0:
             return ()
-        layout = "IIIIIIII" if self.bits == 32 else "IIQQQQQQ"
-        expected = struct.calcsize("=" + layout)
-        if self.phentsize != expected:
-            raise ElfError(f"has program header size {self.phentsize}, expected {expected}")
+        layout, expected = self._entry_format("IIIIIIII", "IIQQQQQQ", self.phentsize, "program")
         data = self.read(self.phoff, self.phnum * expected)
         segments = []
-        for fields in struct.iter_unpack(self.endian + layout, data):
+        for fields in struct.iter_unpack(layout, data):
             if self.bits == 32:
                 ptype, offset, vaddr, _, filesz, memsz, flags, _ = fields
             else:
@@ -178,13 +183,17 @@ class ElfFile:
     def segment(self, ptype: int) -> Segment | None:
         return next((s for s in self.segments if s.type == ptype), None)
 
+    def _bounded_segment(self, ptype: int, limit: int, what: str) -> Segment | None:
+        segment = self.segment(ptype)
+        if segment is not None and segment.filesz > limit:
+            raise ElfError(f"has a {segment.filesz}-byte {what}")
+        return segment
+
     def interpreter(self) -> str | None:
         """PT_INTERP: the path of the dynamic loader the kernel will start."""
-        segment = self.segment(PT_INTERP)
+        segment = self._bounded_segment(PT_INTERP, MAX_INTERP, "PT_INTERP")
         if segment is None:
             return None
-        if segment.filesz > MAX_INTERP:
-            raise ElfError(f"has a {segment.filesz}-byte PT_INTERP")
         return _c_string(self.read(segment.offset, segment.filesz), 0)
 
     def vaddr_to_offset(self, vaddr: int) -> int:
@@ -195,11 +204,9 @@ class ElfFile:
 
     def dynamic(self) -> Dynamic | None:
         """The DT_* entries golaunch uses; None for a static executable."""
-        segment = self.segment(PT_DYNAMIC)
+        segment = self._bounded_segment(PT_DYNAMIC, MAX_DYNAMIC_BYTES, "dynamic section")
         if segment is None:
             return None
-        if segment.filesz > MAX_DYNAMIC_BYTES:
-            raise ElfError(f"has a {segment.filesz}-byte dynamic section")
         layout = "iI" if self.bits == 32 else "qQ"
         entry = struct.calcsize("=" + layout)
         data = self.read(segment.offset, segment.filesz - segment.filesz % entry)
@@ -234,11 +241,8 @@ class ElfFile:
     def sections(self) -> tuple[Section, ...]:
         if self.shoff == 0:
             return ()
-        layout = "IIIIIIIIII" if self.bits == 32 else "IIQQQQIIQQ"
-        expected = struct.calcsize("=" + layout)
-        if self.shentsize != expected:
-            raise ElfError(f"has section header size {self.shentsize}, expected {expected}")
-        raw = [struct.unpack(self.endian + layout, self.read(self.shoff, expected))]
+        layout, expected = self._entry_format("IIIIIIIIII", "IIQQQQIIQQ", self.shentsize, "section")
+        raw = [struct.unpack(layout, self.read(self.shoff, expected))]
         count, names_index = self.shnum, self.shstrndx
         if count == 0:  # extended numbering: the real count is in section 0
             count = raw[0][5]
@@ -247,7 +251,7 @@ class ElfFile:
         if count > MAX_SECTIONS:
             raise ElfError(f"claims {count} sections")
         data = self.read(self.shoff, count * expected)
-        raw = list(struct.iter_unpack(self.endian + layout, data))
+        raw = list(struct.iter_unpack(layout, data))
         if not 0 <= names_index < count:
             raise ElfError(f"has section name table index {names_index} of {count}")
         names_header = raw[names_index]
