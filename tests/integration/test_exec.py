@@ -102,7 +102,9 @@ def test_execve_failing_after_ready_exits_71_and_says_why(
     environ = {"PATH": BASE_PATH, "HOME": str(BUILD / "home"), "NOTIFY_SOCKET": socket_path}
     ctx = build_context(Config(program=str(program)), environ)
     logged: list[Mapping[str, str]] = []
-    effects = Effects(logged.append, connect_notifier, execve, lambda _name, _env: None, os.mkdir)
+    effects = Effects(
+        logged.append, connect_notifier, execve, lambda _name, _env: None, os.makedirs
+    )
 
     assert launch(ctx, effects) is ExitStatus.OSERR
     assert listener.messages()[-1].startswith("READY=1\n")

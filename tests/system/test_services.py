@@ -353,9 +353,11 @@ def shipped_unit_dropin(unit_file: str, exec_start: str) -> str:
         # The development interpreter (pyenv) or this tree lives in a home
         # directory, which ProtectHome= hides; the packages use /usr/bin/python3.11.
         lines.append("ProtectHome=no")
-    if any(p.startswith(("/tmp/", "/var/tmp/")) for p in (interpreter, str(REPO))):
-        # A checkout in /tmp: PrivateTmp= gives the service a /tmp without it.
-        lines.append("PrivateTmp=no")
+    for path in (interpreter, str(REPO)):
+        if path.startswith(("/tmp/", "/var/tmp/")):
+            # A checkout in /tmp: PrivateTmp= (which DynamicUser= implies, for good)
+            # gives the service a /tmp without it, so it is bound back in.
+            lines.append(f"BindReadOnlyPaths={path}")
     return "\n".join(lines) + "\n"
 
 
