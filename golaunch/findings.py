@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 class Severity(enum.Enum):
     PASS = "pass"
+    INFO = "info"  # worth knowing, nothing to fix: shown by --check, not journaled
     WARN = "warn"
     FAIL = "fail"
     SKIP = "skip"
@@ -126,6 +127,10 @@ def warned(check: str, message: str, **fields: str) -> Finding:
 
 def failed(check: str, message: str, **fields: str) -> Finding:
     return Finding(check, Severity.FAIL, message, fields)
+
+
+def noted(check: str, message: str, **fields: str) -> Finding:
+    return Finding(check, Severity.INFO, message, fields)
 
 
 def skipped(check: str, message: str, **fields: str) -> Finding:

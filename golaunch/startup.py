@@ -93,7 +93,8 @@ def prepare(ctx: LaunchContext, effects: Effects) -> list[Finding]:
     """Create the cache directories the checks judged creatable: the one write before exec."""
     problems = []
     for directory in (ctx.gocache, ctx.gomodcache):
-        if not (directory.value and go_dirs_in_play(ctx.goroot, directory)):
+        in_play = go_dirs_in_play(ctx.goroot, directory)
+        if not (directory.value and in_play and ctx.cache_required(directory)):
             continue
         if os.path.lexists(directory.value):
             continue

@@ -11,7 +11,7 @@ import os
 import stat
 
 from golaunch.config.schema import GoConfig
-from golaunch.findings import Finding, failed, passed, skipped
+from golaunch.findings import Finding, failed, passed, skipped, warned
 from golaunch.host.context import LaunchContext, go_dirs_in_play
 from golaunch.host.godirs import GoDir
 
@@ -20,12 +20,20 @@ def judge(ctx: LaunchContext, directory: GoDir, other: GoDir) -> list[Finding]:
     check = directory.name.lower()
     if not go_dirs_in_play(ctx.goroot, directory):
         return [skipped(check, f"{directory.name}: no Go toolchain in play and nothing sets it")]
+    required = ctx.cache_required(directory)
     if directory.value is None:
-        return [failed(check, f"{directory.error}")]
+        if required:
+            return [failed(check, f"{directory.error}")]
+        return [
+            skipped(check, f"{_DISCOVERED}; a program that runs go would stop: {directory.error}")
+        ]
     fields = {directory.name: directory.value, "GOLAUNCH_PATH": directory.value}
     where = f"{directory.name}={directory.value} (from {directory.source})"
     problem = _placement_problem(ctx, directory, other)
     if problem is None and not os.path.lexists(directory.value):
+        if not required:
+            later = f"{where} does not exist; the go command creates it if it ever runs"
+            return [passed(check, later, **fields)]
         problem = _creatable(directory.value, ctx.config.go)
         if problem is None:
             later = f"{where} does not exist yet; launch creates it (0700)"
@@ -36,7 +44,13 @@ def judge(ctx: LaunchContext, directory: GoDir, other: GoDir) -> list[Finding]:
         problem = _usable(directory.value, ctx.config.go.min_free_mb)
     if problem is None:
         return [passed(check, where, **fields)]
+    if not required:
+        return [warned(check, f"{where} {problem} ({_DISCOVERED})", **fields)]
     return [failed(check, f"{where} {problem}", **fields)]
+
+
+# Why a cache problem is not fatal: see host.context.requires_toolchain.
+_DISCOVERED = "not required: nothing asked for Go, the toolchain was only discovered"
 
 
 def _placement_problem(ctx: LaunchContext, directory: GoDir, other: GoDir) -> str | None:

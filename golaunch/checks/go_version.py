@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from golaunch.findings import Finding, failed, passed, skipped
+from golaunch.findings import Finding, failed, noted, passed, skipped
 from golaunch.host.context import LaunchContext
 from golaunch.host.goversion import parse_constraint, parse_go_version, satisfies
 
@@ -37,11 +37,27 @@ def check_constraint(ctx: LaunchContext) -> list[Finding]:
     ]
 
 
+def _differing_release(ctx: LaunchContext) -> list[Finding]:
+    """Worth knowing in --check: the binary and the toolchain it will see differ in 1.N."""
+    info = ctx.inspection.buildinfo if ctx.inspection else None
+    toolchain = ctx.toolchain.version if ctx.toolchain else None
+    built = parse_go_version(info.go_version) if info else None
+    if built is None or toolchain is None or built.release == toolchain.release:
+        return []
+    return [
+        noted(
+            NAME,
+            f"the binary was built with {info.go_version if info else ''} and will see toolchain "
+            f'{toolchain.text} (go.match_binary = "release" would require them to match)',
+        )
+    ]
+
+
 def check_match_binary(ctx: LaunchContext) -> list[Finding]:
     mode = ctx.config.go.match_binary
     info = ctx.inspection.buildinfo if ctx.inspection else None
     if mode == "off":
-        return []
+        return _differing_release(ctx)
     if info is None or ctx.toolchain is None or ctx.toolchain.version is None:
         return [skipped(NAME, f"go.match_binary={mode}: no Go binary and toolchain to compare")]
     built, toolchain = parse_go_version(info.go_version), ctx.toolchain.version

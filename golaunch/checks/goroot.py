@@ -29,11 +29,15 @@ def check(ctx: LaunchContext) -> list[Finding]:
         return [skipped(NAME, "no Go toolchain in play (none configured, inherited or on PATH)")]
     root, source = ctx.goroot.path, ctx.goroot.source
     problem = goroot_problem(root)
-    if problem:
+    if problem is None and (ctx.toolchain is None or ctx.toolchain.error):
+        problem = f"is unusable: {ctx.toolchain.error if ctx.toolchain else 'no VERSION'}"
+    if problem and ctx.toolchain_required:
         return [failed(NAME, f"GOROOT {root} (from {source}) {problem}", GOROOT=root)]
-    if ctx.toolchain is None or ctx.toolchain.error:
-        error = ctx.toolchain.error if ctx.toolchain else "no VERSION"
-        return [failed(NAME, f"GOROOT {root}: {error}", GOROOT=root)]
+    if problem:
+        # Only discovered: exported as found, but nothing asked for a toolchain.
+        message = f"GOROOT {root} (from {source}) {problem}; not required, nothing asked for Go"
+        return [warned(NAME, message, GOROOT=root)]
+    assert ctx.toolchain is not None
     mode = os.stat(root).st_mode
     if mode & (stat.S_IWGRP | stat.S_IWOTH):
         return [

@@ -40,10 +40,15 @@ class LaunchContext:
     euid: int = 0
     config_path: str | None = None  # the TOML file the configuration came from
     inspection: Inspection | None = None  # None when the program was not found
+    toolchain_required: bool = False  # the user asked for a toolchain (see requires_toolchain)
 
     @property
     def program_label(self) -> str:
         return self.program or self.argv[0]
+
+    def cache_required(self, directory: GoDir) -> bool:
+        """A cache's problems fail the start only when the user asked for it or a toolchain."""
+        return self.toolchain_required or directory.explicit
 
 
 def resolve_notify_mode(mode: str, inherited: Mapping[str, str]) -> str:
@@ -74,6 +79,7 @@ def build_context(
         inspect_program(program, environment, config.libraries.require) if program else None
     )
     return LaunchContext(
+        toolchain_required=requires_toolchain(config, program),
         config=config,
         inherited=inherited,
         notify_mode=notify_mode,
@@ -88,6 +94,17 @@ def build_context(
         config_path=config_path,
         inspection=inspection,
     )
+
+
+def requires_toolchain(config: Config, program: str | None) -> bool:
+    """Only the user's words make a toolchain's needs fatal: go.goroot, go.version,
+    go.required, go.gocache or go.gomodcache, or a program that is the go command itself.
+    A toolchain merely discovered (an inherited GOROOT, a `go` on PATH) is exported, and
+    its problems are warnings: the program may never run `go`."""
+    go = config.go
+    if go.goroot or go.version or go.required or go.gocache or go.gomodcache:
+        return True
+    return program is not None and os.path.basename(os.path.realpath(program)) == "go"
 
 
 def go_dirs_in_play(goroot: GorootLocation | None, directory: GoDir) -> bool:
