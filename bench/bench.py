@@ -174,7 +174,7 @@ def main() -> None:
     rows.append(("golaunch -- cgo (cold: validates)", *measure([*launch, cgo], env, clear_cache)))
     subprocess.run([*launch, cgo], env=env, check=True, capture_output=True)
     warm = measure([*launch, cgo], env)
-    rows.append(("golaunch -- cgo (warm: cached settings)", *warm))
+    rows.append(("golaunch -- cgo (warm: cached config)", *warm))
     rows.append(("golaunch --check cgo", *measure([*GOLAUNCH, "--check", *launch[3:], cgo], env)))
     added = {"cgo": warm[0] - direct[0]}
     for n in (2, 200):

@@ -22,7 +22,7 @@ from pydantic_settings import (
 )
 
 from golaunch.config.file import ConfigFile, ConfigFileError, read_config_file
-from golaunch.config.rules import semantic_problems
+from golaunch.config.rules import fold_dedicated_variables, semantic_problems
 from golaunch.config.schema import Config
 from golaunch.findings import Finding, failed
 
@@ -126,8 +126,10 @@ def validate(
     except SettingsError as e:  # a source failed in a way _not_json did not foresee
         raise ConfigInvalid([*unknown, failed("config", f"environment: {e}")]) from None
     config = Config(**{f.name: getattr(settings, f.name) for f in dataclasses.fields(Config)})
+    config, conflicts, written = fold_dedicated_variables(config)
     problems = unknown + [
-        origin.semantic_finding(loc, msg) for loc, msg in semantic_problems(config)
+        origin.semantic_finding(written.get(loc, loc), msg)
+        for loc, msg in conflicts + semantic_problems(config)
     ]
     if problems:
         raise ConfigInvalid(problems)

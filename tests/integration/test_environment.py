@@ -54,3 +54,19 @@ def test_environment_larger_than_arg_max_fails_before_exec(tmp_path: Path) -> No
     result = run_golaunch("--check", "-c", str(config), "--", "/bin/true", env=inherited)
     assert result.returncode == 78
     assert "more than ARG_MAX" in result.stdout and "E2BIG" in result.stdout
+
+
+def test_what_set_env_gives_the_program_is_what_is_checked(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    result = run_golaunch(
+        "--check", "--set-env", f"GOCACHE={shared}", "--set-env", "GOROOT=/nonexistent",
+        "--", "/bin/true",
+    )  # fmt: skip
+    assert result.returncode == 78
+    assert "fail  goroot       GOROOT /nonexistent" in result.stdout
+    assert (
+        f"fail  gocache      GOCACHE={shared}" in result.stdout
+        and "world-writable" in result.stdout
+    )

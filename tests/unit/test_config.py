@@ -249,3 +249,40 @@ def _string(text: str) -> str:
     # JSON would escape astral characters as surrogate pairs, which TOML refuses; TOML
     # wants DEL escaped, which JSON leaves alone.
     return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+@pytest.mark.parametrize(
+    ("name", "section", "key"),
+    [
+        ("GOROOT", "go", "goroot"),
+        ("GOCACHE", "go", "gocache"),
+        ("GOMODCACHE", "go", "gomodcache"),
+        ("GOTOOLCHAIN", "go", "toolchain"),
+        ("PATH", "environment", "path"),
+    ],
+)
+def test_set_of_a_dedicated_variable_is_judged_as_its_key(
+    name: str, section: str, key: str
+) -> None:
+    """What is checked is what the program gets: environment.set's value becomes the key's."""
+    config = validate({"environment": {"set": {name: "/x/y", "OTHER": "1"}}}, {}, None)
+    assert getattr(getattr(config, section), key) == "/x/y"
+    assert config.environment.set == {"OTHER": "1"}
+
+
+def test_set_and_the_dedicated_key_disagreeing_names_both() -> None:
+    with pytest.raises(ConfigInvalid) as raised:
+        validate({"go": {"gocache": "/a"}, "environment": {"set": {"GOCACHE": "/b"}}}, {}, None)
+    (finding,) = raised.value.findings
+    assert finding.message == (
+        "environment.set.GOCACHE on the command line: differs from go.gocache = '/a'; "
+        "give one of them"
+    )
+
+
+@pytest.mark.parametrize("path", ["bin:/usr/bin", "/usr/bin::/bin", ""])
+def test_set_path_is_held_to_the_path_rules(path: str) -> None:
+    with pytest.raises(ConfigInvalid) as raised:
+        validate({}, {}, file(f'[environment]\nset = {{ PATH = "{path}" }}\n'))
+    (finding,) = raised.value.findings
+    assert finding.message.startswith("environment.set.PATH in /etc/golaunch/test.toml: ")
