@@ -33,18 +33,27 @@ def main() -> None:
     try:
         status = run(sys.argv[1:], os.environ)
     except GolaunchError as e:
-        print(f"golaunch: {e}", file=sys.stderr)
+        _say(f"golaunch: {e}")
         status = e.status
     except KeyboardInterrupt:
         status = 130
     except Exception as e:  # the one place a bug becomes exit 70, not a traceback
-        print(
-            f"golaunch: internal error: {type(e).__name__}: {e}\n"
-            "golaunch: this is a bug in golaunch; please report it with the command line used",
-            file=sys.stderr,
-        )
+        _say(f"golaunch: internal error: {type(e).__name__}: {e}")
+        _say("golaunch: this is a bug in golaunch; please report it with the command line used")
         status = ExitStatus.SOFTWARE
     sys.exit(status)
+
+
+def _say(line: str) -> None:
+    """One line to stderr, each of its lines escaped (golaunch.printable); never raises."""
+    from golaunch.printable import visible
+
+    text = "".join(visible(part) + "\n" for part in line.split("\n"))
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):  # closed (None) or full
+        pass  # the exit status says the rest
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ beyond printing, and it hands them to golaunch.startup.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -15,7 +16,7 @@ from golaunch.config.file import ConfigFile
 from golaunch.config.schema import Config
 from golaunch.findings import Finding
 from golaunch.host.context import build_context, resolve_notify_mode
-from golaunch.status import ExitStatus
+from golaunch.status import ExitStatus, OutputError
 
 
 def launch(config: Config, environ: Mapping[str, str], config_path: str | None) -> int:
@@ -86,7 +87,14 @@ def _print_report(report: Any, as_json: bool) -> None:
 
 def _write(text: str) -> None:
     # Names, values and paths are bytes on Linux; surrogateescape gives back the
-    # exact bytes whatever the locale's encoding.
-    sys.stdout.flush()
-    sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))
-    sys.stdout.buffer.flush()
+    # exact bytes whatever the locale's encoding (reports are escaped before this).
+    if sys.stdout is None:
+        raise OutputError("cannot write to standard output: it is closed")
+    try:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))
+        sys.stdout.buffer.flush()
+    except OSError as e:
+        # What is still buffered would fail again at exit (status 120): let it go nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise OutputError(f"cannot write to standard output: {e.strerror or e}") from None

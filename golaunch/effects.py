@@ -7,6 +7,7 @@ tests/system proves under the booted systemd.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -48,6 +49,7 @@ def _make_private_directory(path: str) -> None:
 
 
 def real_execve(path: str, argv: Sequence[str], environment: Mapping[str, str]) -> None:
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):  # None when started with the fd closed
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            stream.flush()  # a full or closed stream is the program's to find out
     os.execve(path, list(argv), dict(environment))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from golaunch.findings import Finding, Severity
+from golaunch.printable import for_json, visible
 
 
 @dataclass(frozen=True)
@@ -41,14 +42,17 @@ def render_json(report: Report) -> str:
         "environment": dict(sorted(report.environment.items())),
         "binary": report.binary,
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(for_json(document), indent=2, ensure_ascii=False) + "\n"
 
 
 def render_text(report: Report) -> str:
     width = max((len(f.check) for f in report.findings), default=0)
-    lines = [f"golaunch: checking {report.program or '(no program)'}"]
-    lines += [f"  {f.severity.value:<4}  {f.check:<{width}}  {f.message}" for f in report.findings]
-    lines += _binary_lines(report.binary)
+    lines = [f"golaunch: checking {visible(report.program or '(no program)')}"]
+    lines += [
+        f"  {f.severity.value:<4}  {f.check:<{width}}  {visible(f.message)}"
+        for f in report.findings
+    ]
+    lines += [visible(line) for line in _binary_lines(report.binary)]
     failed, warned = report.count(Severity.FAIL), report.count(Severity.WARN)
     verdict = "is ok" if report.ok else "failed"
     lines.append(f"golaunch: check {verdict}: {failed} failed, {warned} warnings")

@@ -25,3 +25,9 @@ class GolaunchError(Exception):
 
 class UsageError(GolaunchError):
     status = ExitStatus.USAGE
+
+
+class OutputError(GolaunchError):
+    """The report or environment could not be written: nothing was checked for anyone."""
+
+    status = ExitStatus.CONFIG

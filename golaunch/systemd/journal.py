@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TextIO
 
 from golaunch.findings import LAUNCH_MESSAGE_ID, Finding, Severity
+from golaunch.printable import visible
 
 JOURNAL_SOCKET = "/run/systemd/journal/socket"
 SYSLOG_IDENTIFIER = "golaunch"
@@ -124,7 +125,7 @@ class Logger:
         self,
         target: str,
         send: JournalSender,
-        stderr: TextIO,
+        stderr: TextIO | None,  # None when golaunch was started with fd 2 closed
         stderr_is_journal: bool,
         journal_present: bool,
     ) -> None:
@@ -138,11 +139,16 @@ class Logger:
         self.unavailable = "" if journal_present else f"no {JOURNAL_SOCKET}"
 
     def log(self, fields: Mapping[str, str]) -> None:
+        # Values may hold anything a path or an argument can (golaunch.printable).
+        fields = {name: visible(value) for name, value in fields.items()}
         if self.to_journal and not self.unavailable:
             try:
                 self.send(fields)
-            except (OSError, ValueError) as e:
-                self.unavailable = (e.strerror if isinstance(e, OSError) else None) or str(e)
+            except OSError as e:
+                self.unavailable = e.strerror or str(e)
+            except ValueError as e:  # this entry's, not the journal's: the next one is tried
+                self._line(fields, f" (journal refused this entry: {visible(str(e))})")
+                return
             else:
                 if self.echo:
                     self._line(fields, "")
@@ -154,11 +160,13 @@ class Logger:
         # When stderr is a journal stream, a <N> prefix carries the priority, as
         # systemd reads stream lines (level_prefix=1).
         prefix = f"<{fields['PRIORITY']}>" if self.stderr_is_journal else ""
+        if self.stderr is None:
+            return
         try:
             self.stderr.write(f"{prefix}golaunch: {fields['MESSAGE']}{note}\n")
             self.stderr.flush()
-        except OSError:
-            pass  # stderr is closed: there is nowhere left to tell
+        except (OSError, ValueError):
+            pass  # stderr is closed or full: there is nowhere left to tell
 
 
 def system_logger(target: str, environ: Mapping[str, str]) -> Logger:

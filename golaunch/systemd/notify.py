@@ -15,9 +15,10 @@ class NotifyError(Exception):
 
 
 def ascii_status(text: str) -> str:
-    """STATUS= is one line; keep it ASCII so every tool shows it the same."""
-    line = " ".join(text.split())
-    return line.encode("ascii", "replace").decode("ascii")
+    """STATUS= is one line; keep it printable ASCII so every tool shows it the same."""
+    from golaunch.printable import visible
+
+    return visible(text).encode("ascii", "backslashreplace").decode("ascii")
 
 
 def connect_notifier(environ: Mapping[str, str]) -> Notifier:

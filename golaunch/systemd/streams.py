@@ -20,6 +20,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from golaunch.printable import visible
 from golaunch.systemd.journal import journal_stream_fds
 
 STDOUT_SOCKET = "/run/systemd/journal/stdout"
@@ -47,7 +48,9 @@ class StreamSettings:
             self.forward_to_kmsg,
             self.forward_to_console,
         )
-        lines = [identifier, "", str(self.priority), *("1" if f else "0" for f in flags)]
+        # The identifier comes from the program's file name: any bytes but / and NUL.
+        name = visible(identifier) or DEFAULT_IDENTIFIER
+        lines = [name, "", str(self.priority), *("1" if f else "0" for f in flags)]
         return "".join(f"{line}\n" for line in lines).encode()
 
 
