@@ -145,6 +145,9 @@ def added_before_and_after(
 
 def main() -> None:
     programs = build()
+    # `python -m` puts the working directory first on sys.path: from the checkout it
+    # would import this tree even where PYTHONPATH names the baseline's.
+    os.chdir(WORK)
     cache = Path(tempfile.mkdtemp(prefix="golaunch-bench-", dir=WORK))
     env = {
         "PATH": f"{GOROOT}/bin:/usr/bin:/bin",
