@@ -11,14 +11,13 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from golaunch.systemd.journal import system_logger
 from golaunch.systemd.notify import Notifier, connect_notifier
 
 
-@dataclass(frozen=True)
-class Effects:
+class Effects(NamedTuple):
     log: Callable[[Mapping[str, str]], None]
     connect_notifier: Callable[[Mapping[str, str]], Notifier]
     execve: Callable[[str, Sequence[str], Mapping[str, str]], None]
@@ -39,6 +38,10 @@ def system_effects(log_target: str, environ: Mapping[str, str]) -> Effects:
 
 
 def _attach_program_streams(identifier: str, environ: Mapping[str, str]) -> str | None:
+    from golaunch.systemd.journal import journal_stream_fds
+
+    if not journal_stream_fds(environ):
+        return None  # output is not the journal: the stream code need not even load
     from golaunch.systemd.streams import attach_program_streams
 
     return attach_program_streams(identifier, environ)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 
 class Severity(enum.Enum):
@@ -16,83 +15,78 @@ class Severity(enum.Enum):
     SKIP = "skip"
 
 
-class Registered(NamedTuple):
-    fail_id: str  # MESSAGE_ID of a failure
-    warn_id: str  # MESSAGE_ID of a warning
-    source: str  # the module that words its findings
-
-
 # The registry of checks, in the order they are reported: the name that appears
-# in GOLAUNCH_CHECK and in reports, and one MESSAGE_ID per outcome, made once
+# in GOLAUNCH_CHECK and in reports, the module that words its findings ("source"),
+# and one MESSAGE_ID per outcome ("fail", "warn"), made once
 # with `systemd-id128 new`. The IDs are an interface: units/golaunch.catalog
 # explains each, and operators filter on them (`journalctl MESSAGE_ID=...`).
 # Never change one. Everything else (names, IDs, the catalog test) derives from here.
-REGISTRY: Mapping[str, Registered] = {
-    "config": Registered(
-        "7e9d3f5f73df43128866957f650944e5",
-        "daa88c21e22a48aaa445fb5b6ae10957",
-        "golaunch/config/validate.py",
-    ),
-    "program": Registered(
-        "689205bc38bc45628c05b009b0136b13",
-        "1dc349df4f0d4387920cdd112043bd58",
-        "golaunch/checks/program.py",
-    ),
-    "interpreter": Registered(
-        "4eaf558d32f9458ca6a41f4f0200626c",
-        "48ad629a88654e6280235b3c0e131395",
-        "golaunch/checks/interpreter.py",
-    ),
-    "library": Registered(
-        "aea5b077f15846a0a110ef7b2bff7c46",
-        "630237d5698f4ee78854c9a31bc2f73d",
-        "golaunch/checks/library.py",
-    ),
-    "goroot": Registered(
-        "7ed6af33f8ff4c51b37ccf7ece4dfba0",
-        "5080a4153718452eb6e85860eb8425e0",
-        "golaunch/checks/goroot.py",
-    ),
-    "go-version": Registered(
-        "9a6f7996f7f0422cad6749f5f621b661",
-        "378eabd752264c0198f9a57b799c03f7",
-        "golaunch/checks/go_version.py",
-    ),
-    "gocache": Registered(
-        "f5d9734e40b442e9bffedd12320f4205",
-        "b927dea48e94431b8a639d86a0508f4e",
-        "golaunch/checks/gocache.py",
-    ),
-    "gomodcache": Registered(
-        "cbbdc045043f43e2b48c1f6400db6f1b",
-        "76cf4c3d623c440cb5a2b535137d8c19",
-        "golaunch/checks/gomodcache.py",
-    ),
-    "tzdata": Registered(
-        "181b627877364db3870b8d9f783274b4",
-        "d120bdd8634f4877afa5805c463faa24",
-        "golaunch/checks/tzdata.py",
-    ),
-    "exec": Registered(
-        "4853ba71679c47ccba19892e92fafdbf",
-        "b21aef62ecca4702ae0252cba68e6d4e",
-        "golaunch/checks/exec.py",
-    ),
-    "notify": Registered(
-        "41c4c353f2b548cd968061877d225469",
-        "28a123b6a9304bd49982b90bdf47fc39",
-        "golaunch/startup.py",
-    ),
-    "security": Registered(
-        "3eda797e464544b6aee1c474a32e89e2",
-        "668afc92ed0e404eb8e843ea53ac381f",
-        "golaunch/checks/security.py",
-    ),
+REGISTRY: Mapping[str, Mapping[str, str]] = {
+    "config": {
+        "fail": "7e9d3f5f73df43128866957f650944e5",
+        "warn": "daa88c21e22a48aaa445fb5b6ae10957",
+        "source": "golaunch/config/validate.py",
+    },
+    "program": {
+        "fail": "689205bc38bc45628c05b009b0136b13",
+        "warn": "1dc349df4f0d4387920cdd112043bd58",
+        "source": "golaunch/checks/program.py",
+    },
+    "interpreter": {
+        "fail": "4eaf558d32f9458ca6a41f4f0200626c",
+        "warn": "48ad629a88654e6280235b3c0e131395",
+        "source": "golaunch/checks/interpreter.py",
+    },
+    "library": {
+        "fail": "aea5b077f15846a0a110ef7b2bff7c46",
+        "warn": "630237d5698f4ee78854c9a31bc2f73d",
+        "source": "golaunch/checks/library.py",
+    },
+    "goroot": {
+        "fail": "7ed6af33f8ff4c51b37ccf7ece4dfba0",
+        "warn": "5080a4153718452eb6e85860eb8425e0",
+        "source": "golaunch/checks/goroot.py",
+    },
+    "go-version": {
+        "fail": "9a6f7996f7f0422cad6749f5f621b661",
+        "warn": "378eabd752264c0198f9a57b799c03f7",
+        "source": "golaunch/checks/go_version.py",
+    },
+    "gocache": {
+        "fail": "f5d9734e40b442e9bffedd12320f4205",
+        "warn": "b927dea48e94431b8a639d86a0508f4e",
+        "source": "golaunch/checks/gocache.py",
+    },
+    "gomodcache": {
+        "fail": "cbbdc045043f43e2b48c1f6400db6f1b",
+        "warn": "76cf4c3d623c440cb5a2b535137d8c19",
+        "source": "golaunch/checks/gomodcache.py",
+    },
+    "tzdata": {
+        "fail": "181b627877364db3870b8d9f783274b4",
+        "warn": "d120bdd8634f4877afa5805c463faa24",
+        "source": "golaunch/checks/tzdata.py",
+    },
+    "exec": {
+        "fail": "4853ba71679c47ccba19892e92fafdbf",
+        "warn": "b21aef62ecca4702ae0252cba68e6d4e",
+        "source": "golaunch/checks/exec.py",
+    },
+    "notify": {
+        "fail": "41c4c353f2b548cd968061877d225469",
+        "warn": "28a123b6a9304bd49982b90bdf47fc39",
+        "source": "golaunch/startup.py",
+    },
+    "security": {
+        "fail": "3eda797e464544b6aee1c474a32e89e2",
+        "warn": "668afc92ed0e404eb8e843ea53ac381f",
+        "source": "golaunch/checks/security.py",
+    },
 }
 CHECK_NAMES = tuple(REGISTRY)
 MESSAGE_IDS: Mapping[tuple[str, Severity], str] = {
-    **{(name, Severity.FAIL): entry.fail_id for name, entry in REGISTRY.items()},
-    **{(name, Severity.WARN): entry.warn_id for name, entry in REGISTRY.items()},
+    **{(name, Severity.FAIL): entry["fail"] for name, entry in REGISTRY.items()},
+    **{(name, Severity.WARN): entry["warn"] for name, entry in REGISTRY.items()},
 }
 # The one informational entry, written just before exec.
 LAUNCH_MESSAGE_ID = "6c442fa101754f8e95a8ae0d1af6b6c9"

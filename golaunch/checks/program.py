@@ -56,6 +56,10 @@ _PREDICATES = {
     Defect.DIRECTORY: "is a directory, not a program",
     Defect.NOT_REGULAR: "is not a regular file",
     Defect.NOT_EXECUTABLE: "is not executable by uid {euid} ({detail}); chmod +x it",
+    Defect.NOEXEC_MOUNT: (
+        "is on a filesystem mounted noexec: exec would fail with EACCES whatever its mode "
+        "({detail}); move it, or remount without noexec"
+    ),
     Defect.UNREADABLE: "cannot be read: {detail}",
     Defect.UNKNOWN_FORMAT: (
         "is neither an ELF executable nor a #! script (it starts with {detail}); "

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import errno
 import os
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from golaunch.config.schema import DEFAULT_CONFIG_FILE
+from golaunch.readfile import NotRegularFile, read_regular_file
 
 # A configuration is a few hundred bytes; a megabyte is a mistake or an attack.
 MAX_CONFIG_BYTES = 1 << 20
@@ -35,6 +35,10 @@ class ConfigFile:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as e:
             raise ConfigFileError(f"{self.path}: invalid TOML: {e}") from None
+        except RecursionError:
+            raise ConfigFileError(
+                f"{self.path}: nested too deeply to be a golaunch configuration"
+            ) from None
 
 
 def locate_config_file(option: str | None, environ: Mapping[str, str]) -> str | None:
@@ -47,36 +51,19 @@ def locate_config_file(option: str | None, environ: Mapping[str, str]) -> str | 
 
 
 def read_config_file(path: str) -> ConfigFile:
-    """Read a configuration file, refusing anything that is not a small regular file.
-
-    O_NONBLOCK keeps a FIFO from blocking the open; fstat after open checks the
-    file actually read, not whatever the name pointed to a moment earlier.
-    """
+    """Read a configuration file, refusing anything that is not a small regular file."""
     if not path:
         raise ConfigFileError("an empty path names no file; point --config at a TOML file")
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+        data = read_regular_file(path, MAX_CONFIG_BYTES)
+    except NotRegularFile as e:
+        raise ConfigFileError(f"{path}: {e.strerror}; point --config at a TOML file") from None
     except OSError as e:
         raise ConfigFileError(_open_error(path, e)) from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise ConfigFileError(
-                f"{path}: is {_kind(info.st_mode)}, not a regular file; "
-                "point --config at a TOML file"
-            )
-        if info.st_size > MAX_CONFIG_BYTES:
-            raise ConfigFileError(
-                f"{path}: {info.st_size} bytes is too large for a configuration "
-                f"(limit {MAX_CONFIG_BYTES})"
-            )
-        data = os.read(fd, MAX_CONFIG_BYTES + 1)
-    except OSError as e:
-        raise ConfigFileError(_open_error(path, e)) from None
-    finally:
-        os.close(fd)
     if len(data) > MAX_CONFIG_BYTES:
-        raise ConfigFileError(f"{path}: grew past {MAX_CONFIG_BYTES} bytes while being read")
+        raise ConfigFileError(
+            f"{path}: is too large for a configuration (limit {MAX_CONFIG_BYTES} bytes)"
+        )
     return ConfigFile(path, data)
 
 
@@ -90,14 +77,3 @@ def _open_error(path: str, e: OSError) -> str:
     if e.errno == errno.EISDIR:
         return f"{path}: is a directory, not a regular file; point --config at a TOML file"
     return f"{path}: cannot read: {os.strerror(e.errno or 0)}"
-
-
-def _kind(mode: int) -> str:
-    kinds = (
-        (stat.S_ISDIR, "a directory"),
-        (stat.S_ISFIFO, "a FIFO"),
-        (stat.S_ISSOCK, "a socket"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-    )
-    return next((name for test, name in kinds if test(mode)), "not a regular file")

@@ -116,15 +116,18 @@ def validate(
         failed("config", f"environment variable {name} is not a golaunch setting; {_fix(name)}")
         for name in origin.unknown_variables()
     ]
-    not_json = _not_json(environ)
+    nested, rest, not_json = _decode_json_variables(environ)
     if not_json:
         raise ConfigInvalid(unknown + not_json)
+    given = _merged(nested, cli_values)  # the command line over the variables
     try:
-        settings = _with_environ(environ, lambda: _settings_class(file_values)(**cli_values))
+        settings = _with_environ(rest, lambda: _settings_class(file_values)(**given))
     except ValidationError as e:
         raise ConfigInvalid(unknown + [origin.finding(err) for err in e.errors()]) from None
-    except SettingsError as e:  # a source failed in a way _not_json did not foresee
+    except SettingsError as e:  # a source failed in a way the decoding did not foresee
         raise ConfigInvalid([*unknown, failed("config", f"environment: {e}")]) from None
+    except RecursionError:
+        raise ConfigInvalid([*unknown, failed("config", _TOO_DEEP)]) from None
     config = Config(**{f.name: getattr(settings, f.name) for f in dataclasses.fields(Config)})
     config, conflicts, written = fold_dedicated_variables(config)
     problems = unknown + [
@@ -136,28 +139,67 @@ def validate(
     return config
 
 
-def _not_json(environ: Mapping[str, str]) -> list[Finding]:
-    """pydantic-settings reads a whole list or table from one variable as JSON, and
-    raises, without saying which variable, when it is not JSON."""
+_TOO_DEEP = "the configuration is nested too deeply to be a golaunch configuration"
+
+
+def _json_variables() -> dict[str, tuple[str, ...]]:
+    """The variables whose value is JSON, by upper-case name: a whole section
+    (GOLAUNCH_GO), or a list or table key (GOLAUNCH_ARGS, GOLAUNCH_ENVIRONMENT__KEEP)."""
+    names: dict[str, tuple[str, ...]] = {}
+    for f in dataclasses.fields(Config):
+        if f.name != "program":  # a plain string
+            names[f"{ENV_PREFIX}{f.name.upper()}"] = (f.name,)
+        section = f.default_factory
+        if section is dataclasses.MISSING or not dataclasses.is_dataclass(section):
+            continue
+        for key, hint in typing.get_type_hints(section).items():
+            if typing.get_origin(hint) in (tuple, Mapping, dict):
+                names[f"{ENV_PREFIX}{f.name.upper()}__{key.upper()}"] = (f.name, key)
+    return names
+
+
+def _decode_json_variables(
+    environ: Mapping[str, str],
+) -> tuple[dict[str, Any], dict[str, str], list[Finding]]:
+    """Lists and tables given in variables, decoded here: pydantic-settings decodes a
+    whole section's JSON but leaves a list inside a dataclass section a string, and
+    says nothing of which variable was not JSON. Returns the nested keys' values,
+    the environment for pydantic-settings without them, and a finding per bad one."""
     import json
 
-    tables = {f"{ENV_PREFIX}{f.name.upper()}" for f in dataclasses.fields(Config)}
-    tables.discard(f"{ENV_PREFIX}PROGRAM")  # a plain string
+    known = _json_variables()
+    nested: dict[str, Any] = {}
+    rest = dict(environ)
     problems = []
     for name, value in environ.items():
-        if name.upper() not in tables:
+        loc = known.get(name.upper())
+        if loc is None:
             continue
         try:
-            json.loads(value)
+            decoded = json.loads(value)
+        except RecursionError:
+            problems.append(failed("config", f"environment variable {name}: {_TOO_DEEP}"))
+            continue
         except ValueError as e:
-            problems.append(
-                failed(
-                    "config",
-                    f"environment variable {name} is not JSON ({e}); lists and tables in "
-                    f"variables are JSON, as {ENV_PREFIX}ARGS='[\"-v\"]'",
-                )
-            )
-    return problems
+            example = f"{ENV_PREFIX}ARGS='[\"-v\"]'"
+            why = f"not JSON ({e}); lists and tables in variables are JSON, as {example}"
+            problems.append(failed("config", f"environment variable {name} is {why}"))
+            continue
+        if len(loc) == 2:
+            nested.setdefault(loc[0], {})[loc[1]] = decoded
+            del rest[name]
+    return nested, rest, problems
+
+
+def _merged(lower: Mapping[str, Any], upper: Mapping[str, Any]) -> dict[str, Any]:
+    """LOWER overlaid by UPPER, tables merged key by key."""
+    result = dict(lower)
+    for key, value in upper.items():
+        if isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
+            result[key] = _merged(result[key], value)
+        else:
+            result[key] = value
+    return result
 
 
 def _fix(name: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from golaunch.elf.elffile import PF_W, PF_X, PT_LOAD, ElfError, ElfFile
 
@@ -22,8 +23,7 @@ MAX_SEARCH = 32 << 20  # Go's own reader scans the whole section; 32 MB bounds h
 MAX_STRING = 4 << 20
 
 
-@dataclass(frozen=True)
-class Module:
+class Module(NamedTuple):
     path: str
     version: str
     sum: str = ""

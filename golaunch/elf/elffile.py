@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 import stat
 import struct
-from dataclasses import dataclass
 from types import TracebackType
+from typing import NamedTuple
 
 ELF_MAGIC = b"\x7fELF"
 PT_LOAD, PT_DYNAMIC, PT_INTERP = 1, 2, 3
@@ -48,8 +48,7 @@ class ElfError(Exception):
     """The file is not an ELF file golaunch can read; str(self) says what is wrong."""
 
 
-@dataclass(frozen=True)
-class Segment:
+class Segment(NamedTuple):
     type: int
     flags: int
     offset: int
@@ -58,8 +57,7 @@ class Segment:
     memsz: int
 
 
-@dataclass(frozen=True)
-class Section:
+class Section(NamedTuple):
     name: str
     type: int
     addr: int
@@ -67,8 +65,7 @@ class Section:
     size: int
 
 
-@dataclass(frozen=True)
-class Dynamic:
+class Dynamic(NamedTuple):
     needed: tuple[str, ...]
     soname: str | None
     rpath: str | None

@@ -93,7 +93,9 @@ def inherit(
     return {
         name: value
         for name, value in inherited.items()
-        if inherited_by_rule(name, patterns, passthrough_notify)
+        # An entry without a name ("=x" in the environment block) cannot be passed on:
+        # execve(2) from Python refuses it.
+        if name and inherited_by_rule(name, patterns, passthrough_notify)
     }
 
 

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
+
+from golaunch.readfile import read_regular_file
+
+# cmd/go reads the whole file; a go env file is a few lines.
+GO_ENV_MAX_BYTES = 1 << 20
 
 
-@dataclass(frozen=True)
-class GoDir:
+class GoDir(NamedTuple):
     name: str  # "GOCACHE" or "GOMODCACHE"
     value: str | None  # None when it cannot be computed (see error)
     source: str  # what set it, for messages
@@ -56,9 +60,10 @@ def user_env_file(environment: Mapping[str, str]) -> str | None:
 def read_go_env_file(path: str) -> dict[str, str]:
     """Parse a go/env file the way cmd/go does: KEY=VALUE lines; others are ignored."""
     try:
-        with open(path, "rb") as f:
-            data = f.read(1 << 20)
-    except OSError:
+        data = read_regular_file(path, GO_ENV_MAX_BYTES)
+    except OSError:  # absent, unreadable, a FIFO: golaunch computes without it
+        return {}
+    if len(data) > GO_ENV_MAX_BYTES:
         return {}
     values: dict[str, str] = {}
     for raw in data.split(b"\n"):

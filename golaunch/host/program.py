@@ -5,14 +5,13 @@ What is wrong is recorded as a `Problem` value; golaunch.checks.program words it
 
 from __future__ import annotations
 
-import enum
 import errno
 import functools
 import os
 import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from golaunch.elf.buildinfo import BuildInfo, read_buildinfo
 from golaunch.elf.elffile import ET_DYN, ET_EXEC, ElfError, ElfFile
@@ -21,27 +20,28 @@ from golaunch.elf.resolve import Resolution, Resolver
 SHEBANG_MAX = 256  # the kernel reads this much of a #! line (BINPRM_BUF_SIZE)
 
 
-class Defect(enum.Enum):
-    """Why execve(2) would not run a file."""
+class Defect:
+    """Why execve(2) would not run a file. Plain strings: an Enum's class costs more to
+    build at every start than all its uses."""
 
-    MISSING = enum.auto()
-    DANGLING_SYMLINK = enum.auto()
-    SYMLINK_LOOP = enum.auto()
-    UNEXAMINABLE = enum.auto()  # detail: strerror
-    DIRECTORY = enum.auto()
-    NOT_REGULAR = enum.auto()
-    NOT_EXECUTABLE = enum.auto()  # detail: the file's mode, as ls shows it
-    UNREADABLE = enum.auto()  # detail: strerror
-    UNKNOWN_FORMAT = enum.auto()  # detail: the first bytes
-    NO_INTERPRETER_NAMED = enum.auto()
-    BAD_ELF = enum.auto()  # detail: what the ELF reader found
-    NOT_AN_EXECUTABLE = enum.auto()  # detail: the ELF description
-    WRONG_HOST = enum.auto()  # detail: the ELF description
+    MISSING = "missing"
+    DANGLING_SYMLINK = "dangling symlink"
+    SYMLINK_LOOP = "symlink loop"
+    UNEXAMINABLE = "unexaminable"  # detail: strerror
+    DIRECTORY = "directory"
+    NOT_REGULAR = "not regular"
+    NOT_EXECUTABLE = "not executable"  # detail: the file's mode, as ls shows it
+    NOEXEC_MOUNT = "noexec mount"  # detail: the file's mode
+    UNREADABLE = "unreadable"  # detail: strerror
+    UNKNOWN_FORMAT = "unknown format"  # detail: the first bytes
+    NO_INTERPRETER_NAMED = "no interpreter named"
+    BAD_ELF = "bad ELF"  # detail: what the ELF reader found
+    NOT_AN_EXECUTABLE = "not an executable"  # detail: the ELF description
+    WRONG_HOST = "wrong host"  # detail: the ELF description
 
 
-@dataclass(frozen=True)
-class Problem:
-    defect: Defect
+class Problem(NamedTuple):
+    defect: str  # a Defect
     path: str  # the file that has it
     detail: str = ""
     script: str | None = None  # the #! script whose interpreter has it
@@ -76,7 +76,10 @@ def file_problem(path: str) -> Problem | None:
     if not stat.S_ISREG(info.st_mode):
         return Problem(Defect.NOT_REGULAR, path)
     if not os.access(path, os.X_OK, effective_ids=os.access in os.supports_effective_ids):
-        return Problem(Defect.NOT_EXECUTABLE, path, stat.filemode(info.st_mode))
+        # access(2) refuses X_OK on a noexec mount too, whatever the mode says.
+        noexec = os.statvfs(path).f_flag & os.ST_NOEXEC
+        defect = Defect.NOEXEC_MOUNT if noexec else Defect.NOT_EXECUTABLE
+        return Problem(defect, path, stat.filemode(info.st_mode))
     return None
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from golaunch.host.goversion import GoVersion, parse_go_version
+from golaunch.readfile import read_regular_file
 
 
-@dataclass(frozen=True)
-class GorootLocation:
+class GorootLocation(NamedTuple):
     path: str
     source: str  # where it came from, for messages: "go.goroot", "inherited GOROOT", ...
 
@@ -44,8 +44,7 @@ def find_in_path(name: str, search_path: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class ToolchainVersion:
+class ToolchainVersion(NamedTuple):
     version: GoVersion | None
     first_line: str
     error: str | None = None
@@ -55,8 +54,7 @@ def read_toolchain_version(goroot: str) -> ToolchainVersion:
     """The version in $GOROOT/VERSION, whose first line is e.g. "go1.22.3"."""
     path = os.path.join(goroot, "VERSION")
     try:
-        with open(path, "rb") as f:
-            head = f.read(256)
+        head = read_regular_file(path, 256)
     except OSError as e:
         return ToolchainVersion(None, "", f"cannot read {path}: {e.strerror}")
     first = head.split(b"\n", 1)[0].decode("utf-8", "replace").strip()

@@ -286,3 +286,41 @@ def test_set_path_is_held_to_the_path_rules(path: str) -> None:
         validate({}, {}, file(f'[environment]\nset = {{ PATH = "{path}" }}\n'))
     (finding,) = raised.value.findings
     assert finding.message.startswith("environment.set.PATH in /etc/golaunch/test.toml: ")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "section", "key", "expected"),
+    [
+        ("GOLAUNCH_ENVIRONMENT__KEEP", '["MYAPP_*"]', "environment", "keep", ("MYAPP_*",)),
+        ("GOLAUNCH_ENVIRONMENT__SET", '{"A": "x"}', "environment", "set", {"A": "x"}),
+        ("GOLAUNCH_LIBRARIES__REQUIRE", '["libpq.so.5"]', "libraries", "require", ("libpq.so.5",)),
+        ("golaunch_environment__keep", '["B*"]', "environment", "keep", ("B*",)),
+    ],
+)
+def test_documented_json_in_nested_variables(
+    variable: str, value: str, section: str, key: str, expected: object
+) -> None:
+    config = validate({}, {variable: value}, None)
+    assert getattr(getattr(config, section), key) == expected
+
+
+def test_nested_variable_tables_merge_under_the_command_line() -> None:
+    environ = {"GOLAUNCH_ENVIRONMENT__SET": '{"A": "env", "B": "env"}'}
+    config = validate({"environment": {"set": {"B": "cli"}}}, environ, None)
+    assert config.environment.set == {"A": "env", "B": "cli"}
+
+
+@pytest.mark.parametrize(
+    ("environ", "toml"),
+    [
+        ({}, "args = " + "[" * 1000 + "]" * 1000 + "\n"),
+        ({"GOLAUNCH_ARGS": "[" * 1000 + "]" * 1000}, ""),
+        ({"GOLAUNCH_ENVIRONMENT__SET": '{"a":' * 3000 + "1" + "}" * 3000}, ""),
+    ],
+    ids=["toml", "variable", "nested-variable"],
+)
+def test_absurd_nesting_is_a_config_finding(environ: dict[str, str], toml: str) -> None:
+    with pytest.raises(ConfigInvalid) as raised:
+        validate({}, environ, file(toml) if toml else None)
+    (finding,) = raised.value.findings
+    assert "nested too deeply" in finding.message

@@ -115,3 +115,9 @@ def test_notify_socket_only_in_passthrough(mode: str, kept: bool) -> None:
     env = build_context(config, inherited).environment
     assert ("NOTIFY_SOCKET" in env) is kept
     assert env["WATCHDOG_USEC"] == "1000" and env["WATCHDOG_PID"] == "1"
+
+
+def test_an_entry_without_a_name_is_never_inherited() -> None:
+    """An environment block may hold "=x"; `--keep-env '*'` must not hand it to execve."""
+    environment = environment_for({"": "x", "KEPT": "1"}, keep=("*",))
+    assert "" not in environment and environment["KEPT"] == "1"

@@ -23,7 +23,7 @@ WRITERS = {
 
 @pytest.mark.parametrize("name", CHECK_NAMES)
 def test_each_check_lives_where_the_registry_says(name: str) -> None:
-    source = PACKAGE.parent / REGISTRY[name].source
+    source = PACKAGE.parent / REGISTRY[name]["source"]
     assert source.is_file(), f"{name}: {source} does not exist"
     assert f'"{name}"' in source.read_text(), f"{source} does not report {name!r}"
 
