@@ -14,6 +14,7 @@ from golaunch.config.schema import GoConfig
 from golaunch.findings import Finding, failed, passed, skipped, warned
 from golaunch.host.context import LaunchContext, go_dirs_in_play
 from golaunch.host.godirs import GoDir
+from golaunch.host.permissions import other_writers
 
 
 def judge(ctx: LaunchContext, directory: GoDir, other: GoDir) -> list[Finding]:
@@ -115,6 +116,9 @@ def _usable(path: str, min_free_mb: int) -> str | None:
         info = os.stat(path)
     except OSError as e:
         return f"cannot be examined: {e.strerror}"
+    problem = _link_problem(path)
+    if problem:
+        return problem
     real = os.path.realpath(path)
     via = f" (through the symlink to {real})" if real != os.path.normpath(path) else ""
     if info.st_mode & stat.S_IWOTH:
@@ -130,10 +134,37 @@ def _usable(path: str, min_free_mb: int) -> str | None:
             f"(or root): uid {info.st_uid} could poison the cache; chown {euid} {real} "
             "or use CacheDirectory="
         )
+    others = other_writers(path, info, uids=(euid, 0), gids=())
+    if others:
+        # The cache is private: a group or an ACL entry that can write it can poison it.
+        return (
+            f"is writable by {', '.join(others)}{via} ({stat.filemode(info.st_mode)}): they "
+            f"could poison the cache; chmod go-w {real} and remove ACL entries that grant "
+            "write (setfacl -b), or use CacheDirectory="
+        )
     if not os.access(path, os.W_OK | os.X_OK, effective_ids=_EFFECTIVE):
         # access(2) with the effective IDs honours ACLs and read-only mounts.
         return f"cannot be written to by uid {euid}: {_access_error(path)}"
     return _space_problem(os.statvfs(path), min_free_mb)
+
+
+def _link_problem(path: str) -> str | None:
+    """A cache reached through a symlink is only as safe as the directory holding the link:
+    whoever can write there can point it elsewhere after the check."""
+    if not os.path.islink(path):
+        return None
+    parent = os.path.dirname(os.path.normpath(path)) or "/"
+    try:
+        info = os.stat(parent)
+    except OSError as e:
+        return f"is a symlink in {parent}, which cannot be examined: {e.strerror}"
+    who = other_writers(parent, info, uids=(os.geteuid(), 0), gids=(), sticky_is_safe=True)
+    if not who:
+        return None
+    return (
+        f"is a symlink in {parent}, which {', '.join(who)} can write: the link could be "
+        "pointed elsewhere after this check; use a real directory or CacheDirectory="
+    )
 
 
 def _space_problem(vfs: os.statvfs_result, min_free_mb: int) -> str | None:

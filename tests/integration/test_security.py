@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,47 @@ def test_a_root_owned_config_file_passes(config_file: Path) -> None:
     result = run_golaunch("--check", "-c", str(config_file), env={"HOME": "/root"})
     assert result.returncode == 0, result.stdout
     assert f"{config_file}, {config_file.parent}: root's alone" in result.stdout
+
+
+def setfacl(*args: str) -> None:
+    subprocess.run(["setfacl", *args], check=True, capture_output=True)
+
+
+needs_setfacl = pytest.mark.skipif(
+    shutil.which("setfacl") is None, reason="setfacl (Debian's acl) is not installed"
+)
+
+
+@needs_setfacl
+@pytest.mark.parametrize(
+    ("entry", "who"),
+    [("u:nobody:rwx", "uid 65534 (through an ACL)"), ("g:nogroup:rwx", "group 65534")],
+)
+def test_an_acl_that_grants_write_is_seen(program: Path, entry: str, who: str) -> None:
+    """The mode still reads drwxr-x---; the ACL lets another user replace the program."""
+    program.parent.chmod(0o750)
+    setfacl("-m", entry, str(program.parent))
+    assert findings(program) == [(Severity.WARN, str(program.parent))]
+    config = Config(program=str(program))
+    (finding,) = security.check(build_context(config, {"PATH": "/usr/bin:/bin"}))
+    assert who in finding.message and "setfacl -b" in finding.message
+
+
+@needs_setfacl
+def test_an_acl_whose_mask_withholds_write_is_not_a_writer(program: Path) -> None:
+    setfacl("-m", "u:nobody:rwx,m::r-x", str(program.parent))
+    assert findings(program) == [(Severity.PASS, "")]
+
+
+def test_a_symlinked_program_is_judged_where_it_leads(program: Path, tmp_path: Path) -> None:
+    """The link's directory is root's, the target's is not: $ORIGIN loads from there too."""
+    links = tmp_path / "bin"
+    links.mkdir()
+    (links / "server").symlink_to(program)
+    os.chown(program.parent, 65534, -1)
+    assert findings(links / "server") == [(Severity.WARN, str(program.parent))]
+
+
+def test_every_directory_up_to_the_root_is_judged(program: Path, tmp_path: Path) -> None:
+    os.chown(tmp_path, 65534, -1)  # the program's grandparent: it could rename app/ away
+    assert findings(program) == [(Severity.WARN, str(tmp_path))]
