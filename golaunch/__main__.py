@@ -29,9 +29,29 @@ def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
     return run_cli(argv, environ)
 
 
+def as_started(environ: Mapping[str, str], proc: str = "/proc/self/environ") -> Mapping[str, str]:
+    """ENVIRON as golaunch was started with it. CPython's locale coercion (PEP 538) sets
+    LC_CTYPE=C.UTF-8 when the locale is C, even under -I; the program must get what the
+    unit gave, so LC_CTYPE is read back from the environment block the kernel kept."""
+    if "LC_CTYPE" not in environ:
+        return environ
+    try:
+        with open(proc, "rb") as f:
+            block = f.read()
+    except OSError:
+        return environ
+    started = {}
+    for entry in block.split(b"\0"):
+        if entry.startswith(b"LC_CTYPE="):
+            started["LC_CTYPE"] = entry[9:].decode("utf-8", "surrogateescape")
+    result = {k: v for k, v in environ.items() if k != "LC_CTYPE"}
+    result.update(started)
+    return result
+
+
 def main() -> None:
     try:
-        status = run(sys.argv[1:], os.environ)
+        status = run(sys.argv[1:], as_started(os.environ))
     except GolaunchError as e:
         _say(f"golaunch: {e}")
         status = e.status

@@ -25,7 +25,7 @@ REGISTRY: Mapping[str, Mapping[str, str]] = {
     "config": {
         "fail": "7e9d3f5f73df43128866957f650944e5",
         "warn": "daa88c21e22a48aaa445fb5b6ae10957",
-        "source": "golaunch/config/validate.py",
+        "source": "golaunch/checks/config.py",
     },
     "program": {
         "fail": "689205bc38bc45628c05b009b0136b13",

@@ -3,8 +3,8 @@
 A check is a module named after the finding it reports (`checks/goroot.py`
 reports `goroot`), with NAME and `check(ctx) -> list[Finding]`. Checks only
 read: they never raise for a problem with the host, and never change it.
-The names and MESSAGE_IDs come from golaunch.findings.REGISTRY; `config` and
-`notify` are reported by validation and by the startup sequence.
+The names and MESSAGE_IDs come from golaunch.findings.REGISTRY; `config`
+failures come from validation, and `notify` from the startup sequence.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from golaunch.checks import (
+    config,
     exec,
     go_version,
     gocache,
@@ -28,6 +29,7 @@ from golaunch.findings import Finding
 from golaunch.host.context import LaunchContext
 
 RUN_ORDER: Sequence[ModuleType] = (
+    config,
     program,
     interpreter,
     library,

@@ -47,6 +47,10 @@ SCHEMA = 3
 # the key; entries are read only from a directory and files of our own (below).
 FORMAT = f"marshal {marshal.version} {sys.implementation.cache_tag}"
 MAX_ENTRY_BYTES = 1 << 20
+# One entry per distinct command line and GOLAUNCH_* set would grow forever: an entry
+# unused this long goes, and beyond this many the least recently used go.
+MAX_AGE_SECONDS = 30 * 24 * 3600
+MAX_ENTRIES = 64
 
 
 def cache_key(argv: Sequence[str], environ: Mapping[str, str]) -> str:
@@ -96,13 +100,17 @@ def load(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[Config, str |
     if directory is None or not _private_directory(directory, create=False):
         return None
     key = cache_key(argv, environ)
-    entry = _read_entry(os.path.join(directory, key + ".entry"))
+    path = os.path.join(directory, key + ".entry")
+    entry = _read_entry(path)
     if entry is None or entry.get("key") != key or not _inputs_unchanged(entry):
         return None
     try:
-        return from_plain(entry["config"]), entry["config_path"]
+        found = from_plain(entry["config"]), entry["config_path"]
     except (KeyError, TypeError, ValueError, AttributeError):  # an entry of the wrong shape
         return None
+    with contextlib.suppress(OSError):
+        os.utime(path)  # used now: pruning goes by the time of last use
+    return found
 
 
 def _read_entry(path: str) -> dict[str, Any] | None:
@@ -174,3 +182,29 @@ def store(
     except OSError:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
+    prune(directory)
+
+
+def prune(directory: str, now: float | None = None) -> None:
+    """Drop entries unused for MAX_AGE_SECONDS, then all but the MAX_ENTRIES used last,
+    and temporaries a crash left behind."""
+    import time
+
+    now = time.time() if now is None else now
+    entries = []
+    with contextlib.suppress(OSError), os.scandir(directory) as listing:
+        for item in listing:
+            if not item.name.endswith((".entry", ".tmp")):
+                continue
+            with contextlib.suppress(OSError):
+                used = item.stat(follow_symlinks=False).st_mtime
+                entries.append((used, item.path, item.name.endswith(".tmp")))
+    entries.sort(reverse=True)
+    kept = 0
+    for used, path, temporary in entries:
+        stale = now - used > (3600 if temporary else MAX_AGE_SECONDS)
+        if not temporary:
+            kept += 1
+        if stale or (not temporary and kept > MAX_ENTRIES):
+            with contextlib.suppress(OSError):
+                os.unlink(path)

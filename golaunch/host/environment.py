@@ -46,8 +46,11 @@ GO_RUNTIME_KNOBS = frozenset(
     }
 )
 # Variables that change what the dynamic loader, libc or an interpreter loads or
-# trusts. The glibc list is its "unsecure envvars" (sysdeps/generic/unsecvars.h).
-# Only an explicit `set` can put one of these in: `keep` globs never match them.
+# trusts. The glibc list is its "unsecure envvars" (sysdeps/generic/unsecvars.h),
+# less TMPDIR and TZDIR: glibc drops those only for set-user-ID programs, and a
+# service's own temporary directory and zone files are legitimate, so `keep` may
+# pass them (nothing passes them by default). Only an explicit `set` can put one
+# of these in: `keep` globs never match them.
 NEVER_INHERITED_NAMES = frozenset(
     {
         "GCONV_PATH",

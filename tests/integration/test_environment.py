@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from tests.helpers.paths import BASE_PATH
 from tests.helpers.process import run_golaunch
 
 
@@ -70,3 +73,23 @@ def test_what_set_env_gives_the_program_is_what_is_checked(tmp_path: Path) -> No
         f"fail  gocache      GOCACHE={shared}" in result.stdout
         and "world-writable" in result.stdout
     )
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [({}, None), ({"LC_CTYPE": "C"}, "C"), ({"LANG": "C.UTF-8"}, None)],
+    ids=["none", "C", "LANG-only"],
+)
+def test_the_program_gets_the_locale_the_unit_gave(
+    given: dict[str, str], expected: str | None
+) -> None:
+    """CPython coerces a C locale to C.UTF-8 (PEP 538), even under -I: not for the program."""
+    result = subprocess.run(
+        [sys.executable, "-I", "-m", "golaunch", "--notify", "none", "--", "/usr/bin/env"],
+        env={"PATH": BASE_PATH, **given},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    variables = dict(line.split("=", 1) for line in result.stdout.splitlines())
+    assert variables.get("LC_CTYPE") == expected

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from golaunch.host.program import inspect_program
 from tests.helpers.elf import patch_machine
-from tests.helpers.paths import REPO
+from tests.helpers.paths import BASE_PATH, REPO
 from tests.helpers.process import run_golaunch
 from tests.helpers.toolchain import Toolchain
 
@@ -215,3 +216,20 @@ def _real_program(name: str, go_new: Toolchain) -> Path:
 
         return _cgo(go_new)
     return go_new.build(REPO / "examples" / "noop", "noop-static")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting needs root")
+def test_a_program_on_a_noexec_mount_says_noexec() -> None:
+    from tests.helpers.namespace import run_isolated
+
+    mount = "/run/noexec"
+    copy = ["cp", "/bin/true", f"{mount}/true"]
+    result = run_isolated(
+        [sys.executable, "-m", "golaunch", "--check", "--", f"{mount}/true"],
+        {"PATH": BASE_PATH},
+        mounts=[("tmpfs", "noexec,mode=0755", mount)],
+        setup=[copy],
+    )
+    assert result.returncode == 78
+    assert f"{mount}/true is on a filesystem mounted noexec" in result.stdout
+    assert "chmod +x" not in result.stdout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,36 @@ def test_symlinked_entry_is_refused(tmp_path: Path, environ: dict[str, str]) -> 
     os.replace(entry, target)
     entry.symlink_to(target)
     assert config_cache.load(argv, environ) is None
+
+
+def stored_for(environ: dict[str, str], n: int) -> Path:
+    """Store an entry for a command line of its own; return its file."""
+    argv = ["--", f"/bin/prog{n}"]
+    config_cache.store(argv, environ, None, Config(program=f"/bin/prog{n}"))
+    directory = Path(environ["CACHE_DIRECTORY"]) / "golaunch"
+    return directory / f"{config_cache.cache_key(argv, environ)}.entry"
+
+
+def test_the_cache_keeps_at_most_the_entries_used_last(environ: dict[str, str]) -> None:
+    day_ago = time.time() - 24 * 3600
+    files = []
+    for n in range(config_cache.MAX_ENTRIES + 6):  # entry n last used n minutes after the first
+        files.append(stored_for(environ, n))
+        os.utime(files[-1], (day_ago + 60 * n,) * 2)
+    remaining = sorted(files[0].parent.glob("*.entry"))
+    assert remaining == sorted(files[-config_cache.MAX_ENTRIES :])
+
+
+def test_entries_unused_for_thirty_days_go(environ: dict[str, str]) -> None:
+    old, fresh = stored_for(environ, 1), stored_for(environ, 2)
+    month = config_cache.MAX_AGE_SECONDS + 60
+    os.utime(old, (old.stat().st_mtime - month,) * 2)
+    stored_for(environ, 3)  # every store prunes
+    assert not old.exists() and fresh.exists()
+
+
+def test_a_hit_counts_as_use(environ: dict[str, str]) -> None:
+    path = stored_for(environ, 1)
+    os.utime(path, (0, 0))
+    assert config_cache.load(["--", "/bin/prog1"], environ) is not None
+    assert path.stat().st_mtime > 0

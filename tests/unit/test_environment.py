@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from golaunch.checks import config as config_check
 from golaunch.config.schema import Config, EnvironmentConfig
+from golaunch.findings import Severity
 from golaunch.host.context import build_context
 
 
@@ -121,3 +123,30 @@ def test_an_entry_without_a_name_is_never_inherited() -> None:
     """An environment block may hold "=x"; `--keep-env '*'` must not hand it to execve."""
     environment = environment_for({"": "x", "KEPT": "1"}, keep=("*",))
     assert "" not in environment and environment["KEPT"] == "1"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "warns"),
+    [
+        ("LD_*", True),
+        ("GOLAUNCH_*", True),
+        ("LD_PRELOAD", True),
+        ("PYTHON?ATH", True),
+        ("MYAPP_*", False),
+        ("L*", False),  # could match LANG
+        ("TMPDIR", False),
+        ("TZDIR", False),
+    ],
+)
+def test_a_keep_pattern_that_can_never_match_is_a_warning(pattern: str, warns: bool) -> None:
+    config = Config(program="/bin/true", environment=EnvironmentConfig(keep=(pattern,)))
+    warnings = config_check.check(build_context(config, {}))
+    assert bool(warnings) is warns
+    assert all(f.severity is Severity.WARN and pattern in f.message for f in warnings)
+
+
+@pytest.mark.parametrize("name", ["TMPDIR", "TZDIR"])
+def test_tmpdir_and_tzdir_pass_only_through_keep(name: str) -> None:
+    """glibc drops them for set-user-ID programs only; a service's own are legitimate."""
+    assert name not in environment_for({name: "/var/tmp/app"})
+    assert environment_for({name: "/var/tmp/app"}, keep=(name,))[name] == "/var/tmp/app"
