@@ -424,3 +424,29 @@ def test_example_unit_with_all_its_hardening(
     assert "GOMODCACHE=/var/cache/example/mod" in env
     assert f"GOROOT={go_new.goroot}" in env
     machine.run("systemctl", "stop", "example.service")
+
+
+NODE_EXPORTER = Path("/usr/bin/prometheus-node-exporter")
+
+
+@pytest.mark.skipif(not NODE_EXPORTER.exists(), reason="Debian's prometheus-node-exporter")
+def test_a_go_program_nobody_here_wrote_starts_beside_golang_go(machine: Machine) -> None:
+    """No User= (so no HOME) and /usr/bin/go on the default PATH: the exporter never runs
+    go, so a toolchain golaunch only discovered must not stop it (issue 13, part 1)."""
+    assert Path("/usr/bin/go").exists(), "make test installs golang-go"
+    port = free_port()
+    unit = "node-exporter.service"
+    exporter = (
+        f"{NODE_EXPORTER} --web.listen-address=127.0.0.1:{port} "
+        "--collector.disable-defaults --collector.time"
+    )
+    machine.install({unit: service(golaunch("--", exporter))})
+    machine.start_ok(unit)
+    assert "node_time_seconds" in http_get(port, "/metrics")
+    assert machine.show(unit)["ActiveState"] == "active"
+    # A skip is no journal entry: only the launch entry carries a GOLAUNCH_CHECK.
+    checks = {
+        e["GOLAUNCH_CHECK"] for e in machine.journal("-u", unit, "SYSLOG_IDENTIFIER=golaunch")
+    }
+    assert checks == {"exec"}
+    machine.run("systemctl", "stop", unit)
