@@ -52,6 +52,15 @@ def _repeatable(name: str, metavar: str, help: str) -> Callable[[Any], Any]:
 @_repeatable("--keep-env", "GLOB", "Also inherit variables matching GLOB (repeatable).")
 @_repeatable("--set-env", "NAME=VALUE", "Set a variable for the program (repeatable).")
 @_repeatable("--require-lib", "SONAME", "A library the program dlopen()s (repeatable).")
+@_repeatable("--wait-for", "PROBE", "Before the checks, wait until PROBE succeeds (repeatable).")
+@click.option("--wait-timeout", type=float, metavar="SECONDS", help="Give up waiting [default: 0].")
+@click.option("--ready-probe", metavar="PROBE", help="READY=1 only once PROBE succeeds.")
+@click.option(
+    "--ready-timeout", type=float, metavar="SECONDS", help="Give up on readiness [default: 0]."
+)
+@click.option(
+    "--watchdog", is_flag=True, default=None, help="After READY=1, WATCHDOG=1 while PROBE passes."
+)
 @click.option(
     "--notify",
     type=click.Choice(["auto", "ready", "passthrough", "none"]),
@@ -111,6 +120,11 @@ def cli_values(options: Mapping[str, Any]) -> dict[str, Any]:
     put("environment", "set", _assignments(options["set_env"]) or None)
     put("libraries", "require", list(options["require_lib"]) or None)
     put("notify", "mode", options["notify"])
+    put("notify", "probe", options["ready_probe"])
+    put("notify", "probe_timeout", options["ready_timeout"])
+    put("notify", "watchdog", options["watchdog"])
+    put("wait", "probes", list(options["wait_for"]) or None)
+    put("wait", "timeout", options["wait_timeout"])
     put("log", "target", options["log_target"])
     put("log", "syslog_identifier", options["syslog_identifier"])
     return values

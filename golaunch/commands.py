@@ -46,10 +46,31 @@ def check(
 
     ctx = build_context(config, environ, config_path=config_path)
     report = Report(
-        ctx.program_label, run_checks(ctx), ctx.environment, binary_document(ctx.inspection)
+        ctx.program_label,
+        run_checks(ctx),
+        ctx.environment,
+        binary_document(ctx.inspection),
+        _probes(config),
     )
     _print_report(report, as_json)
     return ExitStatus.OK if report.ok else ExitStatus.CONFIG
+
+
+def _probes(config: Config) -> list[dict[str, Any]]:
+    """The configured probes as --check shows them: parsed, not run."""
+    from golaunch.probes import parse_probe
+
+    roles = [("wait", url) for url in config.wait.probes]
+    if config.notify.probe:
+        roles.append(("watchdog" if config.notify.watchdog else "ready", config.notify.probe))
+    shown = []
+    for role, url in roles:
+        probe = parse_probe(url)  # validated already
+        target = probe.path if probe.scheme in ("unix", "file") else f"{probe.host}:{probe.port}"
+        if probe.scheme in ("http", "https"):
+            target += probe.path
+        shown.append({"role": role, "url": url, "scheme": probe.scheme, "target": target})
+    return shown
 
 
 def print_env(config: Config, environ: Mapping[str, str]) -> int:

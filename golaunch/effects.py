@@ -25,6 +25,8 @@ class Effects(NamedTuple):
     attach_output: Callable[[str, Mapping[str, str]], str | None]
     # Creates a directory the checks judged creatable; raises OSError.
     make_directory: Callable[[str], None]
+    # (spec, environment) -> starts golaunch.checker, detached; raises OSError
+    spawn_checker: Callable[[dict[str, object], Mapping[str, str]], None]
 
 
 def system_effects(log_target: str, environ: Mapping[str, str]) -> Effects:
@@ -34,6 +36,7 @@ def system_effects(log_target: str, environ: Mapping[str, str]) -> Effects:
         execve=real_execve,
         attach_output=_attach_program_streams,
         make_directory=_make_private_directory,
+        spawn_checker=spawn_checker,
     )
 
 
@@ -49,6 +52,35 @@ def _attach_program_streams(identifier: str, environ: Mapping[str, str]) -> str 
 
 def _make_private_directory(path: str) -> None:
     os.makedirs(path, mode=0o700, exist_ok=True)
+
+
+def spawn_checker(spec: dict[str, object], environment: Mapping[str, str]) -> None:
+    """golaunch.checker in a fresh interpreter, forked twice: the manager adopts it, and the
+    program golaunch becomes never has a child it does not know of. It watches golaunch's
+    PID (the program's, after exec) through a pidfd taken before the forks."""
+    pidfd = os.pidfd_open(os.getpid())
+    try:
+        child = os.fork()
+        if child == 0:
+            _detach(pidfd, spec, environment)  # never returns
+        _, status = os.waitpid(child, 0)
+    finally:
+        os.close(pidfd)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise OSError(f"the checker could not be started (status {status})")
+
+
+def _detach(pidfd: int, spec: dict[str, object], environment: Mapping[str, str]) -> None:
+    import json
+
+    try:
+        if os.fork() == 0:
+            os.set_inheritable(pidfd, True)
+            argv = [sys.executable, "-I", "-m", "golaunch.checker"]
+            os.execve(sys.executable, [*argv, json.dumps({**spec, "pidfd": pidfd})], environment)
+        os._exit(0)
+    except BaseException:
+        os._exit(1)
 
 
 def real_execve(path: str, argv: Sequence[str], environment: Mapping[str, str]) -> None:

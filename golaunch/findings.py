@@ -27,6 +27,11 @@ REGISTRY: Mapping[str, Mapping[str, str]] = {
         "warn": "daa88c21e22a48aaa445fb5b6ae10957",
         "source": "golaunch/checks/config.py",
     },
+    "wait": {
+        "fail": "92ad89e74d64477e8f706b446527e1e6",
+        "warn": "2de530945db044ec8c73dd12230225d9",
+        "source": "golaunch/wait.py",
+    },
     "program": {
         "fail": "689205bc38bc45628c05b009b0136b13",
         "warn": "1dc349df4f0d4387920cdd112043bd58",
@@ -81,6 +86,16 @@ REGISTRY: Mapping[str, Mapping[str, str]] = {
         "fail": "3eda797e464544b6aee1c474a32e89e2",
         "warn": "668afc92ed0e404eb8e843ea53ac381f",
         "source": "golaunch/checks/security.py",
+    },
+    "ready-probe": {
+        "fail": "957a8c263fc040f8907b3bc870acd45c",
+        "warn": "03669716643e413c8a78acb82386ba75",
+        "source": "golaunch/checks/ready_probe.py",
+    },
+    "watchdog": {
+        "fail": "be384079d1224316aa4e8caf87aa72cc",
+        "warn": "9c48cf23eb78460aafc3d38338fbc665",
+        "source": "golaunch/checker.py",
     },
 }
 CHECK_NAMES = tuple(REGISTRY)

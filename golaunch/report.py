@@ -17,6 +17,7 @@ class Report:
     findings: Sequence[Finding]
     environment: Mapping[str, str] = field(default_factory=dict)
     binary: Mapping[str, Any] | None = None
+    probes: Sequence[Mapping[str, Any]] = ()  # parsed, never run by --check
 
     @property
     def ok(self) -> bool:
@@ -41,6 +42,7 @@ def render_json(report: Report) -> str:
         ],
         "environment": dict(sorted(report.environment.items())),
         "binary": report.binary,
+        "probes": [dict(p) for p in report.probes],
     }
     return json.dumps(for_json(document), indent=2, ensure_ascii=False) + "\n"
 
@@ -53,6 +55,10 @@ def render_text(report: Report) -> str:
         for f in report.findings
     ]
     lines += [visible(line) for line in _binary_lines(report.binary)]
+    lines += [
+        visible(f"  probe ({p['role']}): {p['url']} = {p['scheme']} {p['target']}")
+        for p in report.probes
+    ]
     failed, warned = report.count(Severity.FAIL), report.count(Severity.WARN)
     verdict = "is ok" if report.ok else "failed"
     lines.append(f"golaunch: check {verdict}: {failed} failed, {warned} warnings")

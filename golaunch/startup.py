@@ -37,16 +37,20 @@ def connect(
 
 
 def refuse(
-    findings: Sequence[Finding], program: str, notifier: Notifier | None, effects: Effects
+    findings: Sequence[Finding],
+    program: str,
+    notifier: Notifier | None,
+    effects: Effects,
+    status: ExitStatus = ExitStatus.CONFIG,
 ) -> ExitStatus:
-    """Log every finding, put the first failure in STATUS=, and say why we exit 78."""
+    """Log every finding, put the first failure in STATUS=, and say why we exit (78)."""
     report_findings(findings, program, effects)
     first = next(f for f in findings if f.severity is Severity.FAIL)
     if notifier:
-        # If even this fails, the failure is already logged and exit 78 says the rest.
+        # If even this fails, the failure is already logged and the exit status says the rest.
         with contextlib.suppress(NotifyError):
             notifier(ascii_status(f"STATUS=golaunch: {first.check} check failed: {first.message}"))
-    return ExitStatus.CONFIG
+    return status
 
 
 def refuse_start(
@@ -73,13 +77,26 @@ def launch(ctx: LaunchContext, effects: Effects) -> ExitStatus:
     notifier, findings = connect(
         ctx.notify_mode, ctx.inherited, effects, f"STATUS=golaunch: checking {program}"
     )
+    if ctx.config.wait.probes and not findings:
+        from golaunch.wait import wait_for  # only a gated start loads the probes
+
+        notify = ctx.config.notify
+        absent = wait_for(
+            ctx.config.wait, notify.probe_interval, notify.probe_attempt_timeout, notifier
+        )
+        if absent:
+            return refuse([absent], program, notifier, effects, ExitStatus.TEMPFAIL)
     findings += run_checks(ctx)
     if not any(f.severity is Severity.FAIL for f in findings):
         findings += prepare(ctx, effects)
     if any(f.severity is Severity.FAIL for f in findings):
         return refuse(findings, program, notifier, effects)
     report_findings(findings, program, effects)
-    if notifier:
+    if notifier and ctx.config.notify.probe:
+        problem = hand_over_readiness(ctx, notifier, effects)
+        if problem:
+            return refuse([problem], program, notifier, effects)
+    elif notifier:
         try:
             notifier(
                 f"READY=1\n{ascii_status(f'STATUS=golaunch: checks passed, running {program}')}"
@@ -87,6 +104,32 @@ def launch(ctx: LaunchContext, effects: Effects) -> ExitStatus:
         except NotifyError as e:
             return refuse([failed("notify", str(e))], program, None, effects)
     return execute(ctx, effects)
+
+
+def hand_over_readiness(ctx: LaunchContext, notifier: Notifier, effects: Effects) -> Finding | None:
+    """Start the checker that sends READY=1 once the probe succeeds (golaunch.checker)."""
+    notify = ctx.config.notify
+    spec: dict[str, object] = {
+        "probe": notify.probe,
+        "interval": notify.probe_interval,
+        "attempt_timeout": notify.probe_attempt_timeout,
+        "timeout": notify.probe_timeout,
+        "watchdog": notify.watchdog,
+        "watchdog_usec": int(ctx.inherited.get("WATCHDOG_USEC", "0") or 0),
+        "main_pid": os.getpid(),
+        "program": ctx.program_label,
+        "log_target": ctx.config.log.target,
+    }
+    names = ("NOTIFY_SOCKET", "JOURNAL_STREAM", "LANG", "PATH")
+    environment = {name: ctx.inherited[name] for name in names if name in ctx.inherited}
+    try:
+        effects.spawn_checker(spec, environment)
+        notifier(
+            ascii_status(f"STATUS=golaunch: checks passed; READY=1 once {notify.probe} answers")
+        )
+    except (OSError, NotifyError) as e:
+        return failed("ready-probe", f"the checker could not be started: {e}")
+    return None
 
 
 def prepare(ctx: LaunchContext, effects: Effects) -> list[Finding]:

@@ -16,6 +16,7 @@ class ExitStatus(enum.IntEnum):
     USAGE = 64  # EX_USAGE: the command line is wrong
     SOFTWARE = 70  # EX_SOFTWARE: a bug in golaunch; please report it
     OSERR = 71  # EX_OSERR: execve(2) of the program failed
+    TEMPFAIL = 75  # EX_TEMPFAIL: a dependency (--wait-for) did not come up in time
     CONFIG = 78  # EX_CONFIG: a check failed or the configuration is invalid
 
 

@@ -3,6 +3,8 @@
 // It serves on the socket systemd passes (LISTEN_FDS, fd 3) or on -listen,
 // and answers /pid, /env and /health. With -notify it sends READY=1 itself
 // (for golaunch's passthrough mode) and pings the watchdog when asked to.
+// -delay makes it start listening late, as a server opening a database would;
+// -unhealthy-while makes /health answer 503 while a file exists.
 package main
 
 import (
@@ -21,7 +23,10 @@ import (
 func main() {
 	listen := flag.String("listen", "127.0.0.1:8080", "address to serve on when no socket is passed")
 	notify := flag.Bool("notify", false, "send READY=1 and watchdog pings to NOTIFY_SOCKET")
+	delay := flag.Duration("delay", 0, "wait this long before listening")
+	unhealthy := flag.String("unhealthy-while", "", "answer /health with 503 while this file exists")
 	flag.Parse()
+	time.Sleep(*delay)
 
 	listener, err := socketListener(*listen)
 	if err != nil {
@@ -38,6 +43,10 @@ func main() {
 		fmt.Fprintln(w, strings.Join(env, "\n"))
 	})
 	http.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {
+		if _, err := os.Stat(*unhealthy); *unhealthy != "" && err == nil {
+			http.Error(w, "not yet", http.StatusServiceUnavailable)
+			return
+		}
 		fmt.Fprintln(w, "ok")
 	})
 	if *notify {

@@ -22,6 +22,7 @@ from golaunch.checks import (
     interpreter,
     library,
     program,
+    ready_probe,
     security,
     tzdata,
 )
@@ -40,6 +41,7 @@ RUN_ORDER: Sequence[ModuleType] = (
     tzdata,
     exec,
     security,
+    ready_probe,
 )
 
 

@@ -6,7 +6,7 @@ happens, in golaunch/config/validate.py and golaunch/config/rules.py.
 
 from __future__ import annotations
 
-from golaunch.findings import Finding, warned
+from golaunch.findings import Finding, failed, warned
 from golaunch.host.context import LaunchContext
 from golaunch.host.environment import NEVER_INHERITED_PREFIXES, never_inherited
 
@@ -15,6 +15,31 @@ _GLOB = frozenset("*?[")
 
 
 def check(ctx: LaunchContext) -> list[Finding]:
+    return _keep_warnings(ctx) + _notify_problems(ctx)
+
+
+def _notify_problems(ctx: LaunchContext) -> list[Finding]:
+    """A ready probe or a watchdog needs someone to tell: systemd, in ready mode."""
+    notify = ctx.config.notify
+    problems = []
+    if notify.probe is not None and ctx.notify_mode != "ready":
+        why = (
+            f"notify.mode is {notify.mode}"
+            if notify.mode != "auto"
+            else "there is no NOTIFY_SOCKET (not under systemd, or not Type=notify)"
+        )
+        report = failed if notify.mode != "auto" else warned
+        problems.append(
+            report(NAME, f"notify.probe needs notify.mode ready, but {why}: nobody to tell")
+        )
+    if notify.watchdog and not ctx.inherited.get("WATCHDOG_USEC"):
+        problems.append(
+            failed(NAME, "notify.watchdog needs WatchdogSec= in the unit (no WATCHDOG_USEC)")
+        )
+    return problems
+
+
+def _keep_warnings(ctx: LaunchContext) -> list[Finding]:
     return [
         warned(
             NAME,

@@ -67,6 +67,7 @@ def semantic_problems(config: Config) -> list[Problem]:
         *_path_problems(config),
         *_environment_problems(config),
         *_other_problems(config),
+        *_probe_problems(config),
         *((loc, "contains a NUL byte") for loc, value in _strings(config) if "\0" in value),
     ]
 
@@ -122,6 +123,33 @@ def _environment_problems(config: Config) -> Iterator[Problem]:
             # write there chooses what runs.
             why = "a relative PATH entry searches the working directory"
             yield ("environment", "path"), f"entry {entry!r} is not absolute; {why}"
+
+
+def _probe_problems(config: Config) -> Iterator[Problem]:
+    from golaunch.probes import parse_probe
+
+    probes = [(("notify", "probe"), config.notify.probe)]
+    probes += [(("wait", "probes"), url) for url in config.wait.probes]
+    for loc, url in probes:
+        if url is not None:
+            try:
+                parse_probe(url)
+            except ValueError as e:
+                yield loc, str(e)
+    seconds = {
+        ("notify", "probe_timeout"): config.notify.probe_timeout,
+        ("notify", "probe_interval"): config.notify.probe_interval,
+        ("notify", "probe_attempt_timeout"): config.notify.probe_attempt_timeout,
+        ("wait", "timeout"): config.wait.timeout,
+    }
+    for loc, value in seconds.items():
+        if not 0 <= value < 1e9 or (value == 0 and loc[1] in _MUST_BE_POSITIVE):
+            yield loc, f"{value} is not a number of seconds it can use"
+    if config.notify.watchdog and config.notify.probe is None:
+        yield ("notify", "watchdog"), "needs notify.probe (--ready-probe): what to keep probing"
+
+
+_MUST_BE_POSITIVE = frozenset({"probe_interval", "probe_attempt_timeout"})
 
 
 def _other_problems(config: Config) -> Iterator[Problem]:

@@ -54,6 +54,19 @@ class NotifyConfig:
     __pydantic_config__ = _STRICT_KEYS
 
     mode: NotifyMode = "auto"
+    probe: str | None = None  # READY=1 only once this probe succeeds (golaunch.probes)
+    probe_timeout: float = 0.0  # give up and stop the program; 0: systemd's start timeout
+    probe_interval: float = 0.2  # between attempts, doubling up to 2 s while not ready
+    probe_attempt_timeout: float = 1.0
+    watchdog: bool = False  # after READY=1, WATCHDOG=1 while the probe passes
+
+
+@dataclass(frozen=True)
+class WaitConfig:
+    __pydantic_config__ = _STRICT_KEYS
+
+    probes: tuple[str, ...] = ()  # before the checks, until every one succeeds
+    timeout: float = 0.0  # then exit 75; 0: systemd's start timeout
 
 
 @dataclass(frozen=True)
@@ -88,6 +101,7 @@ class Config:
     log: LogConfig = field(default_factory=LogConfig)
     libraries: LibrariesConfig = field(default_factory=LibrariesConfig)
     security: SecurityConfig = field(default_factory=SecurityConfig)
+    wait: WaitConfig = field(default_factory=WaitConfig)
 
 
 def to_plain(config: Config) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from golaunch.config.schema import Config
 from golaunch.host.environment import inherit
@@ -23,6 +24,9 @@ from golaunch.host.toolchain import (
     locate_goroot,
     read_toolchain_version,
 )
+
+if TYPE_CHECKING:
+    from golaunch.systemd.manager import UnitView
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class LaunchContext:
     config_path: str | None = None  # the TOML file the configuration came from
     inspection: Inspection | None = None  # None when the program was not found
     toolchain_required: bool = False  # the user asked for a toolchain (see requires_toolchain)
+    manager: UnitView | None = None  # the unit as its manager sees it, asked only for probes
 
     @property
     def program_label(self) -> str:
@@ -79,6 +84,7 @@ def build_context(
         inspect_program(program, environment, config.libraries.require) if program else None
     )
     return LaunchContext(
+        manager=_ask_manager(config),
         toolchain_required=requires_toolchain(config, program),
         config=config,
         inherited=inherited,
@@ -94,6 +100,15 @@ def build_context(
         config_path=config_path,
         inspection=inspection,
     )
+
+
+def _ask_manager(config: Config) -> UnitView | None:
+    """Only a probe or the watchdog needs the unit's settings: plain launches pay nothing."""
+    if config.notify.probe is None and not config.notify.watchdog:
+        return None
+    from golaunch.systemd.manager import ask_manager
+
+    return ask_manager()
 
 
 def requires_toolchain(config: Config, program: str | None) -> bool:

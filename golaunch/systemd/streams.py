@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from golaunch.printable import visible
 from golaunch.systemd.journal import journal_stream_fds
+from golaunch.systemd.manager import own_unit
 
 STDOUT_SOCKET = "/run/systemd/journal/stdout"
 STREAMS_DIRECTORY = "/run/systemd/journal/streams"
@@ -52,23 +53,6 @@ class StreamSettings:
         name = visible(identifier) or DEFAULT_IDENTIFIER
         lines = [name, "", str(self.priority), *("1" if f else "0" for f in flags)]
         return "".join(f"{line}\n" for line in lines).encode()
-
-
-def own_unit(cgroup_file: str = "/proc/self/cgroup") -> str | None:
-    """The service unit this process runs in, from its cgroup path."""
-    try:
-        with open(cgroup_file, encoding="utf-8", errors="replace") as f:
-            lines = f.read().splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        _, controllers, path = line.split(":", 2) if line.count(":") >= 2 else ("", "x", "")
-        # The unified hierarchy (""), or systemd's named one on hybrid hosts.
-        if controllers in ("", "name=systemd"):
-            units = [part for part in path.split("/") if part.endswith(".service")]
-            if units:
-                return units[-1]
-    return None
 
 
 def unit_stream_settings(unit: str, directory: str = STREAMS_DIRECTORY) -> StreamSettings:

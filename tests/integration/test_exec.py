@@ -74,6 +74,10 @@ def test_the_check_reserves_room_for_a_new_journal_stream() -> None:
     assert "more than ARG_MAX" in finding.message
 
 
+def spawn(spec: dict[str, object], environment: Mapping[str, str]) -> None:
+    raise AssertionError("no probe is configured: nothing to spawn")
+
+
 def _too_big(path: str, argv: Sequence[str], env: Mapping[str, str]) -> None:
     """A limit nobody could foresee (the check matches the kernel): the real execve, E2BIG."""
     os.execve(path, list(argv), {**env, **{f"HUGE{i}": "h" * 100_000 for i in range(100)}})
@@ -103,7 +107,7 @@ def test_execve_failing_after_ready_exits_71_and_says_why(
     ctx = build_context(Config(program=str(program)), environ)
     logged: list[Mapping[str, str]] = []
     effects = Effects(
-        logged.append, connect_notifier, execve, lambda _name, _env: None, os.makedirs
+        logged.append, connect_notifier, execve, lambda _name, _env: None, os.makedirs, spawn
     )
 
     assert launch(ctx, effects) is ExitStatus.OSERR

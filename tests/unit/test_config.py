@@ -324,3 +324,23 @@ def test_absurd_nesting_is_a_config_finding(environ: dict[str, str], toml: str) 
         validate({}, environ, file(toml) if toml else None)
     (finding,) = raised.value.findings
     assert "nested too deeply" in finding.message
+
+
+@pytest.mark.parametrize(
+    ("values", "says"),
+    [
+        ({"notify": {"probe": "ftp://x"}}, "notify.probe on the command line: 'ftp://x' is not"),
+        (
+            {"wait": {"probes": ["tcp://db"]}},
+            "wait.probes on the command line: 'tcp://db' names no port",
+        ),
+        ({"notify": {"probe": "tcp://a:1", "probe_interval": 0}}, "notify.probe_interval"),
+        ({"notify": {"probe": "tcp://a:1", "probe_timeout": -1}}, "notify.probe_timeout"),
+        ({"wait": {"timeout": float("nan")}}, "wait.timeout"),
+        ({"notify": {"watchdog": True}}, "notify.watchdog on the command line: needs notify.probe"),
+    ],
+)
+def test_probe_settings_are_config_findings(values: dict[str, object], says: str) -> None:
+    with pytest.raises(ConfigInvalid) as raised:
+        validate(values, {}, None)
+    assert any(says in f.message for f in raised.value.findings), raised.value.findings

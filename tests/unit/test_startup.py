@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
 
-from golaunch.config.schema import Config, EnvironmentConfig, GoConfig
+from golaunch.config.schema import Config, EnvironmentConfig, GoConfig, NotifyConfig, WaitConfig
 from golaunch.effects import Effects
 from golaunch.findings import MESSAGE_IDS, Severity, failed
 from golaunch.host.context import LaunchContext, build_context
@@ -31,7 +32,12 @@ class Recorder:
     calls: list[tuple[str, object]] = dataclasses.field(default_factory=list)
 
     def effects(self) -> Effects:
-        return Effects(self._log, self._connect, self._execve, self._attach, self._mkdir)
+        return Effects(
+            self._log, self._connect, self._execve, self._attach, self._mkdir, self._spawn
+        )
+
+    def _spawn(self, spec: dict[str, object], environment: Mapping[str, str]) -> None:
+        self.calls.append(("spawn", spec))
 
     def _log(self, fields: Mapping[str, str]) -> None:
         self.calls.append(("log", dict(fields)))
@@ -152,3 +158,30 @@ def test_a_refusal_notifies_through_the_same_path(
     assert recorder.logged()[0]["GOLAUNCH_CHECK"] == "config"
     expected = ["STATUS=golaunch: config check failed: go.version in /etc/golaunch/x.toml: bad"]
     assert recorder.notified() == (expected if connects else [])
+
+
+def test_a_ready_probe_hands_readiness_to_the_checker() -> None:
+    """READY=1 is not golaunch's to send: the checker sends it once the probe succeeds."""
+    recorder = Recorder()
+    ctx = context()
+    ctx = dataclasses.replace(
+        ctx, config=dataclasses.replace(ctx.config, notify=NotifyConfig(probe="tcp://127.0.0.1:9"))
+    )
+    launch(ctx, recorder.effects())
+    assert not any(m.startswith("READY=1") for m in recorder.notified())
+    assert recorder.kinds().index("spawn") < recorder.kinds().index("execve")
+    (spec,) = [s for kind, s in recorder.calls if kind == "spawn"]
+    assert spec["probe"] == "tcp://127.0.0.1:9" and spec["main_pid"] == os.getpid()  # type: ignore[index]
+    assert recorder.notified()[-1] == (
+        "STATUS=golaunch: checks passed; READY=1 once tcp://127.0.0.1:9 answers"
+    )
+
+
+def test_a_dependency_that_never_comes_exits_75(tmp_path: Path) -> None:
+    recorder = Recorder()
+    ctx = context()
+    wait = WaitConfig((f"file://{tmp_path / 'never'}",), timeout=0.3)
+    ctx = dataclasses.replace(ctx, config=dataclasses.replace(ctx.config, wait=wait))
+    assert launch(ctx, recorder.effects()) is ExitStatus.TEMPFAIL
+    assert [e["GOLAUNCH_CHECK"] for e in recorder.logged()] == ["wait"]
+    assert "execve" not in recorder.kinds()

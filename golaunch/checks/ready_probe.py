@@ -1,0 +1,57 @@
+"""The ready-probe check: can READY=1 come from the checker golaunch leaves behind?
+
+After exec golaunch is gone, so READY=1 (and WATCHDOG=1) come from a checker
+process, which systemd accepts only with NotifyAccess=all (a Type=notify unit
+defaults to main). The checker's own give-up entry, after exec, is worded in
+golaunch/checker.py.
+"""
+
+from __future__ import annotations
+
+import os
+
+from golaunch.findings import Finding, failed, passed, warned
+from golaunch.host.context import LaunchContext
+
+NAME = "ready-probe"
+
+
+def check(ctx: LaunchContext) -> list[Finding]:
+    notify = ctx.config.notify
+    if notify.probe is None or ctx.manager is None:
+        return []
+    findings = []
+    if os.getpid() == 1:
+        findings.append(
+            warned(
+                NAME,
+                "golaunch is PID 1 (a container without an init): the checker it leaves "
+                "behind cannot be reaped when it exits; run under an init (--init, tini)",
+            )
+        )
+    view = ctx.manager
+    access = view.properties.get("NotifyAccess")
+    fields = {"GOLAUNCH_PROBE": notify.probe}
+    if view.error:
+        findings.append(
+            warned(
+                NAME,
+                f"cannot ask the service manager ({view.error}); unless the unit has "
+                "NotifyAccess=all, systemd will ignore the checker's READY=1",
+                **fields,
+            )
+        )
+    elif access != "all":
+        findings.append(
+            failed(
+                NAME,
+                f"{view.unit} has NotifyAccess={access}: systemd takes READY=1 only from the "
+                "main process, and after exec golaunch is not there to send it; add "
+                "NotifyAccess=all to the unit",
+                **fields,
+            )
+        )
+    else:
+        every = f"every {notify.probe_interval:g} s, backing off to 2 s"
+        findings.append(passed(NAME, f"READY=1 once {notify.probe} succeeds ({every})", **fields))
+    return findings

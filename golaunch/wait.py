@@ -1,0 +1,78 @@
+"""The dependency gate (--wait-for): before the checks, wait until every probe succeeds.
+
+golaunch is still the main process here, so NotifyAccess=main is enough. A
+dependency that never comes is exit 75 (EX_TEMPFAIL): the host is fine, so
+Restart= should try again, which RestartPreventExitStatus=78 would not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+
+from golaunch.config.schema import WaitConfig
+from golaunch.findings import Finding, failed
+from golaunch.probes import Probe, attempt, backoff, parse_probe
+from golaunch.systemd.notify import Notifier, NotifyError, ascii_status
+
+NAME = "wait"
+
+
+def wait_for(
+    config: WaitConfig,
+    interval: float,
+    attempt_timeout: float,
+    notifier: Notifier | None,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Finding | None:
+    """None once every probe succeeded; the finding that says why not by the deadline."""
+    pending = [parse_probe(url) for url in config.probes]
+    deadline = clock() + config.timeout if config.timeout else None
+    errors: dict[str, str] = {}
+    pauses = backoff(interval)
+    attempts = 0
+    while True:
+        attempts += 1
+        pending = [p for p in pending if _still_failing(p, attempt_timeout, errors)]
+        if not pending:
+            return None
+        if deadline is not None and clock() >= deadline:
+            return _gave_up(pending[0], config.timeout, attempts, errors[pending[0].url])
+        pause = next(pauses)
+        if deadline is not None:
+            pause = max(0.0, min(pause, deadline - clock()))
+        if notifier is not None:
+            extend = pause + attempt_timeout if config.timeout else None
+            with contextlib.suppress(NotifyError):  # the start's notify check says the rest
+                notifier(_status(pending[0].url, attempts, errors, extend))
+        sleep(pause)
+
+
+def _still_failing(probe: Probe, timeout: float, errors: dict[str, str]) -> bool:
+    error = attempt(probe, timeout)
+    if error is not None:
+        errors[probe.url] = error
+    return error is not None
+
+
+def _status(url: str, attempts: int, errors: dict[str, str], extend: float | None) -> str:
+    message = ascii_status(
+        f"STATUS=golaunch: waiting for {url} (attempt {attempts}: {errors[url]})"
+    )
+    if extend is not None:
+        # Our own deadline, not systemd's start timeout, decides: keep it from firing first.
+        message += f"\nEXTEND_TIMEOUT_USEC={int((extend + 5) * 1_000_000)}"
+    return message
+
+
+def _gave_up(probe: Probe, timeout: float, attempts: int, error: str) -> Finding:
+    return failed(
+        NAME,
+        f"{probe.url} did not succeed within {timeout:g} s ({attempts} attempts; last: "
+        f"{error}); exiting 75 so that Restart= tries again",
+        GOLAUNCH_PROBE=probe.url,
+        GOLAUNCH_ATTEMPTS=str(attempts),
+    )

@@ -1,0 +1,229 @@
+"""READY=1 that means "serving": probes, the checker and the watchdog bridge, under the
+machine's real systemd 252."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from golaunch.findings import MESSAGE_IDS, Severity
+from tests.system.conftest import GOLAUNCH, Machine, free_port, http_get, wait_until
+
+SLOW = "2s"  # how late the server starts listening
+
+
+def unit(exec_start: str, *extra: str) -> str:
+    lines = ["[Unit]", "DefaultDependencies=no", "[Service]", "Type=notify"]
+    return "\n".join([*lines, f"ExecStart={exec_start}", *extra, ""])
+
+
+def golaunch(*args: object) -> str:
+    return " ".join(str(a) for a in (GOLAUNCH, *args))
+
+
+def slow_server(server: Path, port: int, *options: str, delay: str = SLOW) -> str:
+    """golaunch OPTIONS -- the Go server, listening DELAY after it starts."""
+    return golaunch(*options, "--", server, "-listen", f"127.0.0.1:{port}", "-delay", delay)
+
+
+def processes(machine: Machine, name: str) -> list[str]:
+    cgroup = machine.show(name).get("ControlGroup", "")
+    if not cgroup:
+        return []  # a stopped unit has no cgroup left
+    shown = machine.run("sh", "-c", f"cat /sys/fs/cgroup/systemd{cgroup}/cgroup.procs", check=False)
+    return shown.stdout.split()
+
+
+def monotonic_seconds(props: dict[str, str], name: str) -> float:
+    return int(props[name]) / 1e6
+
+
+def test_start_returns_once_the_program_serves(machine: Machine, go_server: Path) -> None:
+    port = free_port()
+    name = "ready-tcp.service"
+    probe = f"tcp://127.0.0.1:{port}"
+    machine.install(
+        {name: unit(slow_server(go_server, port, "--ready-probe", probe), "NotifyAccess=all")}
+    )
+    machine.start_ok(name)
+    assert http_get(port, "/health", timeout=0.5) == "ok\n"  # at once: it was serving
+    props = machine.show(name)
+    waited = monotonic_seconds(props, "ActiveEnterTimestampMonotonic") - monotonic_seconds(
+        props, "ExecMainStartTimestampMonotonic"
+    )
+    assert waited >= 2.0
+    main_pid = props["MainPID"]
+    assert http_get(port, "/pid") == f"{main_pid}\n"  # the server is the main process
+    assert props["StatusText"] == f"golaunch: {probe} answers; running {go_server}"
+    # The checker left after READY=1 and its barrier: only the server remains.
+    wait_until("the checker to leave", lambda: processes(machine, name) == [main_pid])
+    machine.run("systemctl", "stop", name)
+
+
+@pytest.mark.parametrize("kind", ["http-503", "unix", "file"])
+def test_each_kind_of_probe_gates_ready(machine: Machine, go_server: Path, kind: str) -> None:
+    name = f"ready-{kind}.service"
+    if kind == "http-503":
+        port = free_port()
+        flag = "/run/not-yet"
+        machine.write(flag, "")
+        exec_start = golaunch(
+            "--ready-probe", f"http://127.0.0.1:{port}/health",
+            "--", go_server, "-listen", f"127.0.0.1:{port}", "-unhealthy-while", flag,
+        )  # fmt: skip
+    else:
+        path = f"/run/{kind}-ready"
+        opens = (
+            f"import socket,time; time.sleep(1); s=socket.socket(socket.AF_UNIX); s.bind('{path}')"
+            "; s.listen(); time.sleep(600)"
+            if kind == "unix"
+            else f"import pathlib,time; time.sleep(1); pathlib.Path('{path}').touch()"
+            "; time.sleep(600)"
+        )
+        exec_start = golaunch(
+            "--ready-probe", f"{kind}://{path}", "--", "/usr/bin/python3", "-c", f'"{opens}"'
+        )
+    machine.install({name: unit(exec_start, "NotifyAccess=all")})
+    machine.run("systemctl", "start", "--no-block", name)
+    if kind == "http-503":
+        time.sleep(1.5)
+        assert machine.show(name)["ActiveState"] == "activating"  # 503 is not ready
+        (machine.root / "run" / "not-yet").unlink()
+    wait_until(f"{name} to be active", lambda: machine.show(name)["ActiveState"] == "active")
+    machine.run("systemctl", "stop", name)
+
+
+def test_notify_access_main_is_refused_before_the_program_starts(
+    machine: Machine, go_server: Path
+) -> None:
+    port = free_port()
+    name = "ready-main.service"
+    machine.install(
+        {name: unit(slow_server(go_server, port, "--ready-probe", f"tcp://127.0.0.1:{port}"))}
+    )
+    assert machine.start(name).returncode != 0
+    props = machine.show(name)
+    assert props["ExecMainStatus"] == "78"
+    (entry,) = machine.journal(
+        "-u", name, f"MESSAGE_ID={MESSAGE_IDS[('ready-probe', Severity.FAIL)]}"
+    )
+    assert "NotifyAccess=main" in entry["MESSAGE"] and "NotifyAccess=all" in entry["MESSAGE"]
+    assert not machine.journal("-u", name, "SYSLOG_IDENTIFIER=server")  # never started
+
+
+def test_never_ready_fails_the_unit_and_leaves_nothing(machine: Machine, go_server: Path) -> None:
+    port, other = free_port(), free_port()
+    name = "ready-never.service"
+    exec_start = golaunch(
+        "--ready-probe", f"tcp://127.0.0.1:{other}", "--ready-timeout", "2",
+        "--", go_server, "-listen", f"127.0.0.1:{port}",
+    )  # fmt: skip
+    machine.install({name: unit(exec_start, "NotifyAccess=all")})
+    started = time.monotonic()
+    assert machine.start(name).returncode != 0
+    assert time.monotonic() - started < 15
+    assert machine.show(name)["ActiveState"] == "failed"
+    entry = wait_until(
+        "the ready-probe entry",
+        lambda: machine.journal(
+            "-u", name, f"MESSAGE_ID={MESSAGE_IDS[('ready-probe', Severity.FAIL)]}"
+        ),
+    )[0]
+    assert entry["GOLAUNCH_PROBE"] == f"tcp://127.0.0.1:{other}" and entry["PRIORITY"] == "3"
+    assert "did not succeed within 2 s" in entry["MESSAGE"]
+    assert processes(machine, name) == []
+
+
+def test_a_program_that_dies_first_takes_the_checker_with_it(
+    machine: Machine, go_server: Path
+) -> None:
+    name = "ready-dies.service"
+    exec_start = golaunch(
+        "--ready-probe", f"tcp://127.0.0.1:{free_port()}", "--", go_server, "-listen", "bad address"
+    )
+    machine.install(
+        {name: unit(exec_start.replace("bad address", '"bad address"'), "NotifyAccess=all")}
+    )
+    assert machine.start(name).returncode != 0
+    assert machine.show(name)["ActiveState"] == "failed"
+    wait_until("the checker to leave", lambda: processes(machine, name) == [])
+
+
+def test_watchdog_pings_while_healthy_and_triggers_when_not(
+    machine: Machine, go_server: Path
+) -> None:
+    port = free_port()
+    name = "watchdog-probe.service"
+    flag = "/run/sick"
+    exec_start = golaunch(
+        "--ready-probe", f"http://127.0.0.1:{port}/health", "--watchdog",
+        "--", go_server, "-listen", f"127.0.0.1:{port}", "-unhealthy-while", flag,
+    )  # fmt: skip
+    machine.install({name: unit(exec_start, "NotifyAccess=all", "WatchdogSec=2")})
+    machine.start_ok(name)
+    time.sleep(5)  # more than two watchdog intervals
+    props = machine.show(name)
+    assert (props["ActiveState"], props["NRestarts"]) == ("active", "0")
+    machine.write(flag, "")
+    wait_until("the watchdog to fire", lambda: machine.show(name)["Result"] == "watchdog", 20)
+    watchdog_id = MESSAGE_IDS[("watchdog", Severity.FAIL)]
+    entries = machine.journal("-u", name, f"MESSAGE_ID={watchdog_id}")
+    assert len(entries) == 1, machine.journal_text("-u", name)
+    (entry,) = entries
+    assert entry["GOLAUNCH_PROBE"] == f"http://127.0.0.1:{port}/health"
+    (machine.root / "run" / "sick").unlink()
+
+
+def test_wait_for_outlasts_the_start_timeout(machine: Machine, go_server: Path) -> None:
+    """The dependency opens 12 s after the start; TimeoutStartSec=5; --wait-timeout 30."""
+    port, dependency = free_port(), free_port()
+    helper = golaunch(
+        "--notify", "none", "--", go_server, "-listen", f"127.0.0.1:{dependency}", "-delay", "12s"
+    )
+    gated = golaunch(
+        "--wait-for", f"tcp://127.0.0.1:{dependency}", "--wait-timeout", "30",
+        "--", go_server, "-listen", f"127.0.0.1:{port}",
+    )  # fmt: skip
+    machine.install(
+        {
+            "dependency.service": unit(helper).replace("Type=notify", "Type=simple"),
+            "gated.service": unit(gated, "TimeoutStartSec=5"),
+        }
+    )
+    machine.run("systemctl", "start", "dependency.service")
+    machine.start_ok("gated.service")
+    assert machine.show("gated.service")["ActiveState"] == "active"
+    assert http_get(port, "/health") == "ok\n"
+    machine.run("systemctl", "stop", "gated.service", "dependency.service")
+
+
+def test_a_dependency_that_never_comes_exits_75(machine: Machine, go_server: Path) -> None:
+    name = "gated-never.service"
+    exec_start = golaunch(
+        "--wait-for", f"tcp://127.0.0.1:{free_port()}", "--wait-timeout", "1",
+        "--", go_server, "-listen", f"127.0.0.1:{free_port()}",
+    )  # fmt: skip
+    machine.install({name: unit(exec_start)})
+    assert machine.start(name).returncode != 0
+    assert machine.show(name)["ExecMainStatus"] == "75"
+    (entry,) = machine.journal("-u", name, f"MESSAGE_ID={MESSAGE_IDS[('wait', Severity.FAIL)]}")
+    assert "exiting 75" in entry["MESSAGE"]
+
+
+def test_a_stopped_program_ends_with_the_watchdog(machine: Machine, go_server: Path) -> None:
+    """SIGSTOP: the kernel still accepts connections, but nothing answers the GET."""
+    port = free_port()
+    name = "watchdog-stopped.service"
+    exec_start = golaunch(
+        "--ready-probe", f"http://127.0.0.1:{port}/health", "--watchdog",
+        "--", go_server, "-listen", f"127.0.0.1:{port}",
+    )  # fmt: skip
+    machine.install({name: unit(exec_start, "NotifyAccess=all", "WatchdogSec=2")})
+    machine.start_ok(name)
+    machine.run("kill", "-STOP", machine.show(name)["MainPID"])
+    wait_until("the watchdog to fire", lambda: machine.show(name)["Result"] == "watchdog", 20)
+    watchdog_id = MESSAGE_IDS[("watchdog", Severity.FAIL)]
+    entries = machine.journal("-u", name, f"MESSAGE_ID={watchdog_id}")
+    assert len(entries) == 1, machine.journal_text("-u", name)
