@@ -83,9 +83,13 @@ class Checker:
         """
         interval = int(self.spec["watchdog_usec"]) / 2 / 1e6
         failures, error = 0, ""
+        due = time.monotonic()
         while True:
-            self.pause(interval)
-            error = attempt(self.probe, min(self.attempt_timeout, interval)) or ""
+            # A fixed schedule, each attempt within half of it: a program that hangs
+            # must not stretch the pings past WatchdogSec=.
+            due += interval
+            self.pause(max(0.0, due - time.monotonic()))
+            error = attempt(self.probe, min(self.attempt_timeout, interval / 2)) or ""
             recovered = failures and not error
             failures = failures + 1 if error else 0
             if failures >= WATCHDOG_FAILURES:

@@ -54,33 +54,28 @@ def _make_private_directory(path: str) -> None:
     os.makedirs(path, mode=0o700, exist_ok=True)
 
 
+# util-linux's setsid --fork: the double fork, from a vfork-style posix_spawn that copies
+# no page tables (1.8 ms here, where os.fork of the launch path took 9 ms).
+SETSID = "/usr/bin/setsid"
+
+
 def spawn_checker(spec: dict[str, object], environment: Mapping[str, str]) -> None:
     """golaunch.checker in a fresh interpreter, forked twice: the manager adopts it, and the
     program golaunch becomes never has a child it does not know of. It watches golaunch's
-    PID (the program's, after exec) through a pidfd taken before the forks."""
+    PID (the program's, after exec) through a pidfd taken here."""
+    import json
+
     pidfd = os.pidfd_open(os.getpid())
     try:
-        child = os.fork()
-        if child == 0:
-            _detach(pidfd, spec, environment)  # never returns
-        _, status = os.waitpid(child, 0)
+        os.set_inheritable(pidfd, True)
+        checker = [sys.executable, "-I", "-m", "golaunch.checker"]
+        argv = ["setsid", "--fork", *checker, json.dumps({**spec, "pidfd": pidfd})]
+        pid = os.posix_spawn(SETSID, argv, environment)
+        _, status = os.waitpid(pid, 0)
     finally:
         os.close(pidfd)
     if os.waitstatus_to_exitcode(status) != 0:
-        raise OSError(f"the checker could not be started (status {status})")
-
-
-def _detach(pidfd: int, spec: dict[str, object], environment: Mapping[str, str]) -> None:
-    import json
-
-    try:
-        if os.fork() == 0:
-            os.set_inheritable(pidfd, True)
-            argv = [sys.executable, "-I", "-m", "golaunch.checker"]
-            os.execve(sys.executable, [*argv, json.dumps({**spec, "pidfd": pidfd})], environment)
-        os._exit(0)
-    except BaseException:
-        os._exit(1)
+        raise OSError(f"{SETSID} --fork exited with status {os.waitstatus_to_exitcode(status)}")
 
 
 def real_execve(path: str, argv: Sequence[str], environment: Mapping[str, str]) -> None:

@@ -64,3 +64,42 @@ def test_template_instances_started_at_once_all_reach_active(machine: Machine) -
         assert [p.suffix for p in shared.iterdir()] == [".entry"]  # one entry, no temporaries
     finally:
         machine.run("systemctl", "stop", *units, check=False, timeout=300)
+
+
+PROBED = f"""\
+[Unit]
+DefaultDependencies=no
+[Service]
+Type=notify
+NotifyAccess=all
+ExecStart={GOLAUNCH} --ready-probe file:///run/probed-%i \\
+    -- /bin/sh -c "touch /run/probed-%i; exec sleep infinity"
+TimeoutStartSec=600
+"""
+
+
+def zombies(machine: Machine) -> list[str]:
+    listing = machine.run("ps", "-eo", "stat=,pid=,comm=").stdout.splitlines()
+    return [line for line in listing if line.strip().startswith("Z")]
+
+
+def test_probed_instances_at_once_lose_no_message_and_leave_no_zombie(machine: Machine) -> None:
+    """Each instance's READY=1 comes from its checker; with BARRIER=1 none is lost."""
+    machine.install({"golaunch-probed@.service": PROBED})
+    units = [f"golaunch-probed@{i}.service" for i in range(COUNT)]
+    since = machine.run("date", "+%Y-%m-%d %H:%M:%S").stdout.strip()
+    machine.run("systemctl", "start", "--no-block", *units)
+    try:
+
+        def settled() -> list[str] | None:
+            now = states(machine, units)
+            return now if "activating" not in now else None
+
+        final = wait_until(f"{COUNT} probed instances to settle", settled, timeout=600)
+        failed = [unit for unit, state in zip(units, final, strict=True) if state != "active"]
+        assert not failed, machine.journal_text("-u", failed[0])
+        manager = machine.journal_text("_PID=1", "--since", since)
+        assert "Cannot find unit" not in manager and "reception only permitted" not in manager
+        assert zombies(machine) == []
+    finally:
+        machine.run("systemctl", "stop", *units, check=False, timeout=300)
