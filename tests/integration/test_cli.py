@@ -49,11 +49,12 @@ def test_exit_codes(args: list[str], code: int, stream: str, text: str) -> None:
 def test_check_json_document_shape() -> None:
     result = run_golaunch("--check", "--json", "--", "/bin/true", env={"HOME": "/root"})
     document = json.loads(result.stdout)
-    assert set(document) == {"program", "ok", "findings", "environment", "binary"}
+    assert set(document) == {"program", "ok", "findings", "environment", "binary", "probes"}
+    assert document["probes"] == []  # none configured
     assert document["program"] == "/bin/true" and document["ok"] is (result.returncode == 0)
     for finding in document["findings"]:
         assert set(finding) == {"check", "severity", "message", "fields"}
-        assert finding["severity"] in {"pass", "warn", "fail", "skip"}
+        assert finding["severity"] in {"pass", "info", "warn", "fail", "skip"}
     assert document["environment"]["PATH"].startswith("/usr/local/sbin")
 
 

@@ -227,3 +227,42 @@ def test_a_stopped_program_ends_with_the_watchdog(machine: Machine, go_server: P
     watchdog_id = MESSAGE_IDS[("watchdog", Severity.FAIL)]
     entries = machine.journal("-u", name, f"MESSAGE_ID={watchdog_id}")
     assert len(entries) == 1, machine.journal_text("-u", name)
+
+
+@pytest.fixture(scope="module")
+def system_bus(machine: Machine) -> None:
+    """dbus, as a real host has it; without default dependencies, which would pull in
+    sysinit.target (and systemd-tmpfiles, which empties /tmp)."""
+    for unit_name in ("dbus.socket", "dbus.service"):
+        machine.write(
+            f"/run/systemd/system/{unit_name}.d/test.conf", "[Unit]\nDefaultDependencies=no\n"
+        )
+    machine.run("systemctl", "daemon-reload")
+    machine.run("systemctl", "start", "dbus.socket", "dbus.service")
+    assert machine.show("sysinit.target")["ActiveState"] == "inactive"
+
+
+@pytest.mark.usefixtures("system_bus")
+def test_a_user_service_asks_the_manager_over_the_system_bus(
+    machine: Machine, go_server: Path
+) -> None:
+    """As nobody, systemctl cannot use PID 1's private socket: only the bus answers. It
+    did if golaunch knows NotifyAccess=main (an unanswered query is only a warning)."""
+    port = free_port()
+    name = "ready-nobody.service"
+    exec_start = slow_server(go_server, port, "--ready-probe", f"tcp://127.0.0.1:{port}")
+    machine.install({name: unit(exec_start, "User=nobody", "CacheDirectory=ready-nobody")})
+    assert machine.start(name).returncode != 0
+    assert machine.show(name)["ExecMainStatus"] == "78", machine.journal_text("-u", name)
+    ready_id = MESSAGE_IDS[("ready-probe", Severity.FAIL)]
+    (entry,) = machine.journal("-u", name, f"MESSAGE_ID={ready_id}")
+    assert "NotifyAccess=main" in entry["MESSAGE"]
+    machine.install(
+        {name: unit(exec_start, "User=nobody", "CacheDirectory=ready-nobody", "NotifyAccess=all")}
+    )
+    machine.start_ok(name)
+    warnings = machine.journal(
+        "-u", name, f"MESSAGE_ID={MESSAGE_IDS[('ready-probe', Severity.WARN)]}"
+    )
+    assert warnings == []  # the manager answered
+    machine.run("systemctl", "stop", name)
