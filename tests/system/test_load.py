@@ -31,19 +31,24 @@ def states(machine: Machine, units: list[str]) -> list[str]:
     return machine.run("systemctl", "is-active", *units, check=False).stdout.split()
 
 
+def all_active(machine: Machine, units: list[str]) -> None:
+    """Wait until no unit is activating any more, then every one must be active."""
+
+    def settled() -> list[str] | None:
+        now = states(machine, units)
+        return now if "activating" not in now else None
+
+    final = wait_until(f"{len(units)} instances to settle", settled, timeout=600)
+    failed = [unit for unit, state in zip(units, final, strict=True) if state != "active"]
+    assert not failed, machine.journal_text("-u", failed[0])
+
+
 def test_template_instances_started_at_once_all_reach_active(machine: Machine) -> None:
     machine.install({"golaunch-load@.service": TEMPLATE})
     units = [f"golaunch-load@{i}.service" for i in range(COUNT)]
     machine.run("systemctl", "start", "--no-block", *units)
     try:
-
-        def settled() -> list[str] | None:
-            now = states(machine, units)
-            return now if "activating" not in now else None
-
-        final = wait_until(f"{COUNT} instances to settle", settled, timeout=600)
-        failed = [unit for unit, state in zip(units, final, strict=True) if state != "active"]
-        assert not failed, machine.journal_text("-u", failed[0])
+        all_active(machine, units)
 
         def launches() -> list[dict[str, str]] | None:
             entries = machine.journal(f"MESSAGE_ID={LAUNCH_MESSAGE_ID}")
@@ -90,14 +95,7 @@ def test_probed_instances_at_once_lose_no_message_and_leave_no_zombie(machine: M
     since = machine.run("date", "+%Y-%m-%d %H:%M:%S").stdout.strip()
     machine.run("systemctl", "start", "--no-block", *units)
     try:
-
-        def settled() -> list[str] | None:
-            now = states(machine, units)
-            return now if "activating" not in now else None
-
-        final = wait_until(f"{COUNT} probed instances to settle", settled, timeout=600)
-        failed = [unit for unit, state in zip(units, final, strict=True) if state != "active"]
-        assert not failed, machine.journal_text("-u", failed[0])
+        all_active(machine, units)
         manager = machine.journal_text("_PID=1", "--since", since)
         assert "Cannot find unit" not in manager and "reception only permitted" not in manager
         assert zombies(machine) == []
