@@ -29,7 +29,7 @@ def check(ctx: LaunchContext) -> list[Finding]:
                 "behind cannot be reaped when it exits; run under an init (--init, tini)",
             )
         )
-    view = ctx.manager
+    view = ctx.manager.result()
     access = view.properties.get("NotifyAccess")
     fields = {"GOLAUNCH_PROBE": notify.probe}
     if view.error:

@@ -26,7 +26,7 @@ from golaunch.host.toolchain import (
 )
 
 if TYPE_CHECKING:
-    from golaunch.systemd.manager import UnitView
+    from golaunch.systemd.manager import PendingView
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class LaunchContext:
     config_path: str | None = None  # the TOML file the configuration came from
     inspection: Inspection | None = None  # None when the program was not found
     toolchain_required: bool = False  # the user asked for a toolchain (see requires_toolchain)
-    manager: UnitView | None = None  # the unit as its manager sees it, asked only for probes
+    manager: PendingView | None = None  # the unit as its manager sees it, asked only for probes
 
     @property
     def program_label(self) -> str:
@@ -102,13 +102,13 @@ def build_context(
     )
 
 
-def _ask_manager(config: Config) -> UnitView | None:
+def _ask_manager(config: Config) -> PendingView | None:
     """Only a probe or the watchdog needs the unit's settings: plain launches pay nothing."""
     if config.notify.probe is None and not config.notify.watchdog:
         return None
-    from golaunch.systemd.manager import ask_manager
+    from golaunch.systemd.manager import PendingView
 
-    return ask_manager()
+    return PendingView()
 
 
 def requires_toolchain(config: Config, program: str | None) -> bool:
