@@ -52,6 +52,12 @@ def _repeatable(name: str, metavar: str, help: str) -> Callable[[Any], Any]:
 @_repeatable("--keep-env", "GLOB", "Also inherit variables matching GLOB (repeatable).")
 @_repeatable("--set-env", "NAME=VALUE", "Set a variable for the program (repeatable).")
 @_repeatable("--require-lib", "SONAME", "A library the program dlopen()s (repeatable).")
+@_repeatable(
+    "--credential-env", "NAME=CRED", "Set NAME to the contents of credential CRED (repeatable)."
+)
+@_repeatable(
+    "--credential-file-env", "NAME=CRED", "Set NAME to the path of credential CRED (repeatable)."
+)
 @_repeatable("--wait-for", "PROBE", "Before the checks, wait until PROBE succeeds (repeatable).")
 @click.option("--wait-timeout", type=float, metavar="SECONDS", help="Give up waiting [default: 0].")
 @click.option("--ready-probe", metavar="PROBE", help="READY=1 only once PROBE succeeds.")
@@ -117,7 +123,7 @@ def cli_values(options: Mapping[str, Any]) -> dict[str, Any]:
     put("go", "gocache", options["gocache"])
     put("go", "gomodcache", options["gomodcache"])
     put("environment", "keep", list(options["keep_env"]) or None)
-    put("environment", "set", _assignments(options["set_env"]) or None)
+    put("environment", "set", _assignments(options["set_env"], "--set-env") or None)
     put("libraries", "require", list(options["require_lib"]) or None)
     put("notify", "mode", options["notify"])
     put("notify", "probe", options["ready_probe"])
@@ -125,20 +131,26 @@ def cli_values(options: Mapping[str, Any]) -> dict[str, Any]:
     put("notify", "watchdog", options["watchdog"])
     put("wait", "probes", list(options["wait_for"]) or None)
     put("wait", "timeout", options["wait_timeout"])
+    put("credentials", "env", _assignments(options["credential_env"], "--credential-env") or None)
+    put(
+        "credentials",
+        "file_env",
+        _assignments(options["credential_file_env"], "--credential-file-env") or None,
+    )
     put("log", "target", options["log_target"])
     put("log", "syslog_identifier", options["syslog_identifier"])
     return values
 
 
-def _assignments(items: Sequence[str]) -> dict[str, str]:
+def _assignments(items: Sequence[str], option: str) -> dict[str, str]:
     result: dict[str, str] = {}
     for item in items:
         name, sep, value = item.partition("=")
         if not sep:
-            raise UsageError(f"--set-env {item!r}: expected NAME=VALUE")
+            raise UsageError(f"{option} {item!r}: expected NAME=VALUE")
         reason = invalid_name_reason(name)
         if reason:
-            raise UsageError(f"--set-env {item!r}: {reason}")
+            raise UsageError(f"{option} {item!r}: {reason}")
         result[name] = value
     return result
 

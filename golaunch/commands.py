@@ -48,7 +48,7 @@ def check(
     report = Report(
         ctx.program_label,
         run_checks(ctx),
-        ctx.environment,
+        ctx.shown_environment,
         binary_document(ctx.inspection),
         _probes(config),
     )
@@ -75,7 +75,7 @@ def _probes(config: Config) -> list[dict[str, Any]]:
 
 def print_env(config: Config, environ: Mapping[str, str]) -> int:
     ctx = build_context(config, environ)
-    _write("".join(f"{k}={v}\n" for k, v in sorted(ctx.environment.items())))
+    _write("".join(f"{k}={v}\n" for k, v in sorted(ctx.shown_environment.items())))
     return ExitStatus.OK
 
 

@@ -72,6 +72,11 @@ REGISTRY: Mapping[str, Mapping[str, str]] = {
         "warn": "d120bdd8634f4877afa5805c463faa24",
         "source": "golaunch/checks/tzdata.py",
     },
+    "credentials": {
+        "fail": "f3be05f66ab7478c8606457b868debe3",
+        "warn": "4612e289f56d47379328182282855824",
+        "source": "golaunch/checks/credentials.py",
+    },
     "exec": {
         "fail": "4853ba71679c47ccba19892e92fafdbf",
         "warn": "b21aef62ecca4702ae0252cba68e6d4e",

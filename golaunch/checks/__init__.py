@@ -14,6 +14,7 @@ from types import ModuleType
 
 from golaunch.checks import (
     config,
+    credentials,
     exec,
     go_version,
     gocache,
@@ -39,6 +40,7 @@ RUN_ORDER: Sequence[ModuleType] = (
     gocache,
     gomodcache,
     tzdata,
+    credentials,
     exec,
     security,
     ready_probe,

@@ -19,13 +19,16 @@ def check(ctx: LaunchContext) -> list[Finding]:
     if "JOURNAL_STREAM" in environment:
         environment["JOURNAL_STREAM"] = LONGEST_JOURNAL_STREAM
     strings = exec_strings(ctx.argv, environment)
-    longest = max(strings, key=len)
-    if len(longest) + 1 > MAX_ARG_STRLEN:
+    longest = max(range(len(strings)), key=lambda i: len(strings[i]))
+    if len(strings[longest]) + 1 > MAX_ARG_STRLEN:
+        # Named, never quoted: a variable may hold a credential.
+        names = [f"argument {i}" for i in range(len(ctx.argv))]
+        names += [f"variable {name}" for name in environment]
         return [
             failed(
                 NAME,
-                f"{longest[:40].decode('utf-8', 'replace')}... is {len(longest)} bytes, more than "
-                f"the kernel's MAX_ARG_STRLEN={MAX_ARG_STRLEN}; execve would fail with E2BIG",
+                f"{names[longest]} is {len(strings[longest])} bytes, more than the kernel's "
+                f"MAX_ARG_STRLEN={MAX_ARG_STRLEN}; execve would fail with E2BIG",
             )
         ]
     size, limit = exec_size(ctx.program or ctx.argv[0], strings), arg_max()

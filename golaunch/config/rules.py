@@ -68,6 +68,7 @@ def semantic_problems(config: Config) -> list[Problem]:
         *_environment_problems(config),
         *_other_problems(config),
         *_probe_problems(config),
+        *_credential_problems(config),
         *((loc, "contains a NUL byte") for loc, value in _strings(config) if "\0" in value),
     ]
 
@@ -150,6 +151,29 @@ def _probe_problems(config: Config) -> Iterator[Problem]:
 
 
 _MUST_BE_POSITIVE = frozenset({"probe_interval", "probe_attempt_timeout"})
+
+
+def _credential_problems(config: Config) -> Iterator[Problem]:
+    """Names and credentials: what systemd would accept as a credential name
+    (a file name in $CREDENTIALS_DIRECTORY), and each variable given once."""
+    seen: dict[str, str] = {}
+    for key, mapping in (
+        ("env", config.credentials.env),
+        ("file_env", config.credentials.file_env),
+    ):
+        for name, credential in mapping.items():
+            loc = ("credentials", key, name)
+            reason = invalid_name_reason(name)
+            if reason:
+                yield loc, reason
+            if not credential or "/" in credential or credential in (".", ".."):
+                why = "is not a credential name (a file name in $CREDENTIALS_DIRECTORY)"
+                yield loc, f"{credential!r} {why}"
+            if name in config.environment.set:
+                yield loc, f"{name} is also in environment.set; give it one source"
+            if name in seen:
+                yield loc, f"{name} is also set by credentials.{seen[name]}"
+            seen[name] = key
 
 
 def _other_problems(config: Config) -> Iterator[Problem]:

@@ -62,6 +62,16 @@ class NotifyConfig:
 
 
 @dataclass(frozen=True)
+class CredentialsConfig:
+    __pydantic_config__ = _STRICT_KEYS
+
+    # NAME -> credential: the file's contents (one trailing newline dropped) become NAME
+    env: Mapping[str, str] = field(default_factory=dict)
+    # NAME -> credential: NAME gets the file's path, for programs that read *_FILE
+    file_env: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class WaitConfig:
     __pydantic_config__ = _STRICT_KEYS
 
@@ -102,6 +112,7 @@ class Config:
     libraries: LibrariesConfig = field(default_factory=LibrariesConfig)
     security: SecurityConfig = field(default_factory=SecurityConfig)
     wait: WaitConfig = field(default_factory=WaitConfig)
+    credentials: CredentialsConfig = field(default_factory=CredentialsConfig)
 
 
 def to_plain(config: Config) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from golaunch.host.toolchain import (
 )
 
 if TYPE_CHECKING:
+    from golaunch.host.credentials import Credential
     from golaunch.systemd.manager import PendingView
 
 
@@ -46,6 +47,14 @@ class LaunchContext:
     inspection: Inspection | None = None  # None when the program was not found
     toolchain_required: bool = False  # the user asked for a toolchain (see requires_toolchain)
     manager: PendingView | None = None  # the unit as its manager sees it, asked only for probes
+    credentials: tuple[Credential, ...] = ()  # asked for as variables; values never shown
+
+    @property
+    def shown_environment(self) -> dict[str, str]:
+        """The program's environment as reports show it: credentials' contents hidden."""
+        from golaunch.host.credentials import shown
+
+        return shown(self.environment, self.credentials)
 
     @property
     def program_label(self) -> str:
@@ -78,12 +87,15 @@ def build_context(
     gomodcache = compute_gomodcache(
         config.go.gomodcache, base, files, goroot.path if goroot else None
     )
+    credentials = _read_credentials(config, inherited)
     environment = compose_environment(config, base, goroot, gocache, gomodcache)
+    environment.update({c.variable: c.value for c in credentials if c.value is not None})
     program = resolve_program(config.program, environment.get("PATH", ""))
     inspection = (
         inspect_program(program, environment, config.libraries.require) if program else None
     )
     return LaunchContext(
+        credentials=credentials,
         manager=_ask_manager(config),
         toolchain_required=requires_toolchain(config, program),
         config=config,
@@ -100,6 +112,14 @@ def build_context(
         config_path=config_path,
         inspection=inspection,
     )
+
+
+def _read_credentials(config: Config, inherited: Mapping[str, str]) -> tuple[Credential, ...]:
+    if not (config.credentials.env or config.credentials.file_env):
+        return ()  # most units pass none: the reader need not even load
+    from golaunch.host.credentials import read_credentials
+
+    return read_credentials(config.credentials, inherited)
 
 
 def _ask_manager(config: Config) -> PendingView | None:

@@ -46,6 +46,7 @@ def test_one_string_longer_than_max_arg_strlen_fails_before_exec(tmp_path: Path)
     result = run_golaunch("--check", "-c", str(config), "--", "/bin/true")
     assert result.returncode == 78
     assert "  fail  exec" in result.stdout and "MAX_ARG_STRLEN" in result.stdout
+    assert "variable BIG is 140004 bytes" in result.stdout and "xxxx" not in result.stdout
 
 
 def test_environment_larger_than_arg_max_fails_before_exec(tmp_path: Path) -> None:
