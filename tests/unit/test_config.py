@@ -344,3 +344,25 @@ def test_probe_settings_are_config_findings(values: dict[str, object], says: str
     with pytest.raises(ConfigInvalid) as raised:
         validate(values, {}, None)
     assert any(says in f.message for f in raised.value.findings), raised.value.findings
+
+
+@pytest.mark.parametrize(
+    ("inherited", "severity"),
+    [
+        ({"NOTIFY_SOCKET": "/run/notify"}, "fail"),  # under systemd: the unit lacks WatchdogSec=
+        ({}, "warn"),  # --check from a shell
+        ({"NOTIFY_SOCKET": "/run/notify", "WATCHDOG_USEC": "2000000"}, None),
+    ],
+)
+def test_watchdog_needs_watchdogsec(inherited: dict[str, str], severity: str | None) -> None:
+    from golaunch.checks import config as config_check
+    from golaunch.config.schema import Config, NotifyConfig
+    from golaunch.host.context import build_context
+
+    config = Config(
+        program="/bin/true", notify=NotifyConfig(probe="tcp://127.0.0.1:1", watchdog=True)
+    )
+    findings = [
+        f for f in config_check.check(build_context(config, inherited)) if "watchdog" in f.message
+    ]
+    assert [f.severity.value for f in findings] == ([severity] if severity else [])
