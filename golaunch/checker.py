@@ -28,8 +28,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from golaunch.findings import MESSAGE_IDS, Severity
-from golaunch.probes import Probe, attempt, backoff, parse_probe
+from golaunch.findings import failed
+from golaunch.probes import Probe, attempt, backoff, parse_probe, waiting_message
 from golaunch.systemd.notify import Notifier, NotifyError, ascii_status, connect_notifier
 
 WATCHDOG_FAILURES = 3  # in a row, before WATCHDOG=trigger
@@ -66,11 +66,8 @@ class Checker:
             if not error:
                 return True, attempts, ""
             pause = next(pauses)
-            status = f"STATUS=golaunch: waiting for {self.probe.url} (attempt {attempts}: {error})"
-            message = ascii_status(status)
-            if timeout:  # our deadline decides, not the unit's start timeout
-                message += f"\nEXTEND_TIMEOUT_USEC={int((pause + self.attempt_timeout + 5) * 1e6)}"
-            self.notify(message)
+            next_in = pause + self.attempt_timeout if timeout else None
+            self.notify(waiting_message(self.probe.url, attempts, error, next_in))
             self.pause(pause)
         return False, attempts, error
 
@@ -122,18 +119,10 @@ def barrier(address: str, timeout: float = BARRIER_TIMEOUT) -> None:
 
 
 def log(spec: Mapping[str, Any], check: str, message: str, **fields: str) -> None:
-    from golaunch.systemd.journal import system_logger
+    from golaunch.systemd.journal import finding_fields, system_logger
 
-    entry = {
-        "MESSAGE": f"{check}: {message}",
-        "PRIORITY": "3",
-        "MESSAGE_ID": MESSAGE_IDS[(check, Severity.FAIL)],
-        "SYSLOG_IDENTIFIER": "golaunch",
-        "GOLAUNCH_CHECK": check,
-        "GOLAUNCH_PROGRAM": str(spec["program"]),
-        "GOLAUNCH_PROBE": str(spec["probe"]),
-        **fields,
-    }
+    finding = failed(check, message, GOLAUNCH_PROBE=str(spec["probe"]), **fields)
+    entry = finding_fields(finding, str(spec["program"]))
     system_logger(str(spec["log_target"]), os.environ).log(entry)
 
 

@@ -112,6 +112,18 @@ def _http(probe: Probe, timeout: float) -> str | None:
 MAX_INTERVAL = 2.0  # back-off ceiling while not ready
 
 
+def waiting_message(url: str, attempts: int, error: str, next_in: float | None) -> str:
+    """STATUS= for a probe not answering yet; with NEXT_IN (seconds until the next attempt
+    ends) also EXTEND_TIMEOUT_USEC=, so that our own deadline, not systemd's start
+    timeout, decides."""
+    from golaunch.systemd.notify import ascii_status
+
+    message = ascii_status(f"STATUS=golaunch: waiting for {url} (attempt {attempts}: {error})")
+    if next_in is not None:
+        message += f"\nEXTEND_TIMEOUT_USEC={int((next_in + 5) * 1_000_000)}"
+    return message
+
+
 def backoff(interval: float) -> Iterator[float]:
     """The pauses between attempts: INTERVAL, doubling up to 2 s (or INTERVAL, if larger)."""
     while True:

@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 from golaunch.config.schema import WaitConfig
 from golaunch.findings import Finding, failed
-from golaunch.probes import Probe, attempt, backoff, parse_probe
-from golaunch.systemd.notify import Notifier, NotifyError, ascii_status
+from golaunch.probes import Probe, attempt, backoff, parse_probe, waiting_message
+from golaunch.systemd.notify import Notifier, NotifyError
 
 NAME = "wait"
 
@@ -45,9 +45,10 @@ def wait_for(
         if deadline is not None:
             pause = max(0.0, min(pause, deadline - clock()))
         if notifier is not None:
-            extend = pause + attempt_timeout if config.timeout else None
+            url = pending[0].url
+            next_in = pause + attempt_timeout if config.timeout else None
             with contextlib.suppress(NotifyError):  # the start's notify check says the rest
-                notifier(_status(pending[0].url, attempts, errors, extend))
+                notifier(waiting_message(url, attempts, errors[url], next_in))
         sleep(pause)
 
 
@@ -56,16 +57,6 @@ def _still_failing(probe: Probe, timeout: float, errors: dict[str, str]) -> bool
     if error is not None:
         errors[probe.url] = error
     return error is not None
-
-
-def _status(url: str, attempts: int, errors: dict[str, str], extend: float | None) -> str:
-    message = ascii_status(
-        f"STATUS=golaunch: waiting for {url} (attempt {attempts}: {errors[url]})"
-    )
-    if extend is not None:
-        # Our own deadline, not systemd's start timeout, decides: keep it from firing first.
-        message += f"\nEXTEND_TIMEOUT_USEC={int((extend + 5) * 1_000_000)}"
-    return message
 
 
 def _gave_up(probe: Probe, timeout: float, attempts: int, error: str) -> Finding:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from golaunch.findings import Finding, failed, passed
 from golaunch.host.context import LaunchContext
+from golaunch.host.credentials import MAX_CREDENTIAL_BYTES, Credential, Trouble
 
 NAME = "credentials"
 
@@ -17,7 +18,7 @@ def check(ctx: LaunchContext) -> list[Finding]:
     findings = [
         failed(
             NAME,
-            f"{c.variable} wants credential {c.name!r}, which {_reason(c.problem or '')}",
+            f"{c.variable} wants credential {c.name!r}, which {_reason(c)}",
             GOLAUNCH_CREDENTIAL=c.name,
             GOLAUNCH_VARIABLE=c.variable,
         )
@@ -33,14 +34,18 @@ def check(ctx: LaunchContext) -> list[Finding]:
     return [passed(NAME, given)]
 
 
-def _reason(problem: str) -> str:
-    fixes = {
-        "No such file or directory": "is not in $CREDENTIALS_DIRECTORY; add "
-        "LoadCredential=NAME:PATH or SetCredential=NAME:VALUE to the unit",
-    }
-    if problem.startswith("there is no"):
-        return f"cannot be read: {problem}; add LoadCredential= or SetCredential= to the unit"
-    return fixes.get(
-        problem,
-        problem if problem.startswith(("is ", "contains")) else f"cannot be read: {problem}",
-    )
+# What is wrong, as the rest of "VAR wants credential 'NAME', which ...".
+_WORDS = {
+    Trouble.NO_DIRECTORY: "cannot be read: there is no $CREDENTIALS_DIRECTORY (the unit "
+    "passes no credentials); add LoadCredential= or SetCredential= to the unit",
+    Trouble.MISSING: "is not in $CREDENTIALS_DIRECTORY; add LoadCredential=NAME:PATH or "
+    "SetCredential=NAME:VALUE to the unit",
+    Trouble.NOT_REGULAR: "{detail}",
+    Trouble.UNREADABLE: "cannot be read: {detail}",
+    Trouble.TOO_LARGE: f"is larger than {MAX_CREDENTIAL_BYTES} bytes, too large for a variable",
+    Trouble.NUL: "contains a NUL byte, which no variable can hold; use credentials.file_env",
+}
+
+
+def _reason(credential: Credential) -> str:
+    return _WORDS[credential.problem or ""].format(detail=credential.detail)

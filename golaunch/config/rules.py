@@ -39,9 +39,11 @@ def fold_dedicated_variables(
     own keys, so that what is checked is what the program gets. Both given, differently: a
     problem naming both. The third value maps each key to where its value was written."""
     values = dict(config.environment.set)
-    sections = {"go": dataclasses.asdict(config.go), "environment": {}}
     defaults = {"go": dataclasses.asdict(GoConfig()), "environment": {"path": DEFAULT_PATH}}
-    current = {**sections, "environment": {"path": config.environment.path}}
+    current = {
+        "go": dataclasses.asdict(config.go),
+        "environment": {"path": config.environment.path},
+    }
     problems: list[Problem] = []
     written: dict[Location, Location] = {}
     for name, (section, key) in DEDICATED.items():

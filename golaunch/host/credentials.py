@@ -10,11 +10,22 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from golaunch.config.schema import CredentialsConfig
-from golaunch.readfile import read_regular_file
+from golaunch.readfile import NotRegularFile, read_regular_file
 
 # A variable is copied onto the program's stack at every exec: a secret of a megabyte
 # is a mistake, and ARG_MAX would refuse a few more.
 MAX_CREDENTIAL_BYTES = 1 << 20
+
+
+class Trouble:
+    """What is wrong with a credential; golaunch.checks.credentials words it."""
+
+    NO_DIRECTORY = "no directory"
+    MISSING = "missing"
+    NOT_REGULAR = "not regular"  # detail: what it is instead
+    UNREADABLE = "unreadable"  # detail: strerror
+    TOO_LARGE = "too large"
+    NUL = "NUL"
 
 
 class Credential(NamedTuple):
@@ -24,7 +35,8 @@ class Credential(NamedTuple):
     as_path: bool  # file_env: the variable holds the path, not the contents
     value: str | None  # what the variable gets; None when there is a problem
     size: int
-    problem: str | None
+    problem: str | None = None  # a Trouble
+    detail: str = ""
 
 
 def read_credentials(
@@ -38,26 +50,29 @@ def read_credentials(
 
 def _read(variable: str, name: str, as_path: bool, directory: str) -> Credential:
     if not directory:
-        why = "there is no $CREDENTIALS_DIRECTORY: the unit passes no credentials"
-        return Credential(variable, name, "", as_path, None, 0, why)
+        return Credential(variable, name, "", as_path, None, 0, Trouble.NO_DIRECTORY)
     path = os.path.join(directory, name)
     try:
         data = read_regular_file(path, MAX_CREDENTIAL_BYTES)
+    except NotRegularFile as e:
+        return Credential(
+            variable, name, path, as_path, None, 0, Trouble.NOT_REGULAR, str(e.strerror)
+        )
+    except FileNotFoundError:
+        return Credential(variable, name, path, as_path, None, 0, Trouble.MISSING)
     except OSError as e:
-        return Credential(variable, name, path, as_path, None, 0, e.strerror or str(e))
+        detail = e.strerror or str(e)
+        return Credential(variable, name, path, as_path, None, 0, Trouble.UNREADABLE, detail)
     if len(data) > MAX_CREDENTIAL_BYTES:
-        why = f"is larger than {MAX_CREDENTIAL_BYTES} bytes, too large for a variable"
-        return Credential(variable, name, path, as_path, None, len(data), why)
+        return Credential(variable, name, path, as_path, None, len(data), Trouble.TOO_LARGE)
     if as_path:
-        return Credential(variable, name, path, True, path, len(data), None)
+        return Credential(variable, name, path, True, path, len(data))
     if data.endswith(b"\n"):
         data = data[:-1]  # as files written with echo or an editor end
     if b"\0" in data:
-        why = "contains a NUL byte, which no variable can hold; use credentials.file_env"
-        return Credential(variable, name, path, False, None, len(data), why)
-    return Credential(
-        variable, name, path, False, data.decode("utf-8", "surrogateescape"), len(data), None
-    )
+        return Credential(variable, name, path, False, None, len(data), Trouble.NUL)
+    value = data.decode("utf-8", "surrogateescape")
+    return Credential(variable, name, path, False, value, len(data))
 
 
 def shown(environment: Mapping[str, str], credentials: tuple[Credential, ...]) -> dict[str, str]:

@@ -10,6 +10,7 @@ import pytest
 
 from golaunch.systemd import streams
 from golaunch.systemd.journal import journal_stream_fds
+from golaunch.systemd.manager import own_unit
 from golaunch.systemd.streams import StreamSettings
 
 
@@ -41,7 +42,7 @@ def test_journal_fds_are_those_matching_journal_stream(tmp_path: Path) -> None:
 )
 def test_own_unit_from_cgroup(tmp_path: Path, cgroup: str, unit: str | None) -> None:
     (tmp_path / "cgroup").write_text(cgroup)
-    assert streams.own_unit(str(tmp_path / "cgroup")) == unit
+    assert own_unit(str(tmp_path / "cgroup")) == unit
 
 
 def test_unit_settings_come_from_journald_state_files(tmp_path: Path) -> None:
