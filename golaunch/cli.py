@@ -48,6 +48,12 @@ def _repeatable(name: str, metavar: str, help: str) -> Callable[[Any], Any]:
     "--go-version", metavar="SPEC", help='Constraint on the toolchain, e.g. ">=1.22, <1.28".'
 )
 @click.option("--gocache", metavar="DIR", help="GOCACHE for the program.")
+@click.option(
+    "--memlimit-ratio",
+    type=float,
+    metavar="R",
+    help="GOMEMLIMIT = R times the cgroup's memory limit; 0: off [default: 0.9].",
+)
 @click.option("--gomodcache", metavar="DIR", help="GOMODCACHE for the program.")
 @_repeatable("--keep-env", "GLOB", "Also inherit variables matching GLOB (repeatable).")
 @_repeatable("--set-env", "NAME=VALUE", "Set a variable for the program (repeatable).")
@@ -122,6 +128,7 @@ def cli_values(options: Mapping[str, Any]) -> dict[str, Any]:
     put("go", "version", options["go_version"])
     put("go", "gocache", options["gocache"])
     put("go", "gomodcache", options["gomodcache"])
+    put("go", "memlimit_ratio", options["memlimit_ratio"])
     put("environment", "keep", list(options["keep_env"]) or None)
     put("environment", "set", _assignments(options["set_env"], "--set-env") or None)
     put("libraries", "require", list(options["require_lib"]) or None)

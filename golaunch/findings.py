@@ -72,6 +72,11 @@ REGISTRY: Mapping[str, Mapping[str, str]] = {
         "warn": "d120bdd8634f4877afa5805c463faa24",
         "source": "golaunch/checks/tzdata.py",
     },
+    "runtime": {
+        "fail": "cfcf5a1bb4454deb9e29b2bebfbbe77f",
+        "warn": "430bb4e42e444896a2a7f1de63a1e33a",
+        "source": "golaunch/checks/runtime.py",
+    },
     "credentials": {
         "fail": "f3be05f66ab7478c8606457b868debe3",
         "warn": "4612e289f56d47379328182282855824",

@@ -151,7 +151,12 @@ def prepare(ctx: LaunchContext, effects: Effects) -> list[Finding]:
 def execute(ctx: LaunchContext, effects: Effects) -> ExitStatus:
     program = ctx.program_label
     assert ctx.program is not None  # the program check failed otherwise
-    effects.log(launch_fields(program, ctx.argv, os.getpid()))
+    derived = [
+        (s.variable, s.value, s.limit.file)
+        for s in ctx.runtime
+        if s.outcome == "set" and s.value is not None and s.limit is not None
+    ]
+    effects.log(launch_fields(program, ctx.argv, os.getpid(), derived))
     environment = dict(ctx.environment)
     stream = effects.attach_output(output_identifier(ctx), ctx.inherited)
     if stream:

@@ -24,6 +24,7 @@ from golaunch.checks import (
     library,
     program,
     ready_probe,
+    runtime,
     security,
     tzdata,
 )
@@ -40,6 +41,7 @@ RUN_ORDER: Sequence[ModuleType] = (
     gocache,
     gomodcache,
     tzdata,
+    runtime,
     credentials,
     exec,
     security,

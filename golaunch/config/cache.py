@@ -41,7 +41,7 @@ def _fast_sha256() -> Callable[..., Any]:
 
 sha256 = _fast_sha256()
 
-SCHEMA = 4
+SCHEMA = 5
 # Entries are marshal data, not JSON: json pulls in re (5 ms), while marshal is
 # built in. marshal's format belongs to the interpreter, so its version is part of
 # the key; entries are read only from a directory and files of our own (below).

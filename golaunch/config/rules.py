@@ -83,6 +83,9 @@ def _go_problems(config: Config) -> Iterator[Problem]:
             yield ("go", "version"), str(e)
     if config.go.min_free_mb < 0:
         yield ("go", "min_free_mb"), "must be 0 or more"
+    if not 0 <= config.go.memlimit_ratio <= 1:
+        why = "is not a share of the memory limit: give a number from 0 (off) to 1"
+        yield ("go", "memlimit_ratio"), f"{config.go.memlimit_ratio} {why}"
 
 
 def _path_problems(config: Config) -> Iterator[Problem]:

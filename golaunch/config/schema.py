@@ -38,6 +38,7 @@ class GoConfig:
     create_dirs: bool = True
     min_free_mb: int = 64
     toolchain: str = "local"
+    memlimit_ratio: float = 0.9  # GOMEMLIMIT = ratio times the cgroup's memory limit; 0: off
 
 
 @dataclass(frozen=True)

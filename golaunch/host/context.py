@@ -2,7 +2,8 @@
 
 The data flows one way: the validated configuration and golaunch's own
 environment go in; GOROOT, the toolchain's version, the cache locations, the
-program's environment and the inspected program file come out. Nothing here
+program's environment (with GOMEMLIMIT and GOMAXPROCS from the cgroup's limits)
+and the inspected program file come out. Nothing here
 writes to disk.
 """
 
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 from golaunch.config.schema import Config
 from golaunch.host.environment import inherit
 from golaunch.host.godirs import GoDir, GoEnvFiles, compute_gocache, compute_gomodcache
+from golaunch.host.goruntime import Setting, exported, plan
 from golaunch.host.program import Inspection, inspect_program
 from golaunch.host.toolchain import (
     GorootLocation,
@@ -48,6 +50,7 @@ class LaunchContext:
     toolchain_required: bool = False  # the user asked for a toolchain (see requires_toolchain)
     manager: PendingView | None = None  # the unit as its manager sees it, asked only for probes
     credentials: tuple[Credential, ...] = ()  # asked for as variables; values never shown
+    runtime: tuple[Setting, ...] = ()  # GOMEMLIMIT and GOMAXPROCS: exported, or why not
 
     @property
     def shown_environment(self) -> dict[str, str]:
@@ -94,7 +97,12 @@ def build_context(
     inspection = (
         inspect_program(program, environment, config.libraries.require) if program else None
     )
+    runtime = plan(
+        inspection.buildinfo if inspection else None, environment, config.go.memlimit_ratio
+    )
+    environment.update(exported(runtime))
     return LaunchContext(
+        runtime=runtime,
         credentials=credentials,
         manager=_ask_manager(config),
         toolchain_required=requires_toolchain(config, program),

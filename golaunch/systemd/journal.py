@@ -6,7 +6,7 @@ import contextlib
 import errno
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TextIO
 
 from golaunch.findings import LAUNCH_MESSAGE_ID, Finding, Severity
@@ -78,9 +78,19 @@ def finding_fields(finding: Finding, program: str) -> dict[str, str]:
     return fields
 
 
-def launch_fields(program: str, argv: tuple[str, ...], pid: int) -> dict[str, str]:
-    return {
-        "MESSAGE": f"launching {program} as PID {pid}",
+def launch_fields(
+    program: str,
+    argv: tuple[str, ...],
+    pid: int,
+    derived: Sequence[tuple[str, str, str]] = (),
+) -> dict[str, str]:
+    """The one entry before exec. DERIVED: (variable, value, cgroup file) golaunch set
+    from the cgroup's limits, named in the message and as GOLAUNCH_<VARIABLE>(_SOURCE)."""
+    message = f"launching {program} as PID {pid}"
+    if derived:
+        message += " with " + ", ".join(f"{v}={value} (from {file})" for v, value, file in derived)
+    fields = {
+        "MESSAGE": message,
         "PRIORITY": str(INFO),
         "MESSAGE_ID": LAUNCH_MESSAGE_ID,
         "SYSLOG_IDENTIFIER": SYSLOG_IDENTIFIER,
@@ -88,6 +98,10 @@ def launch_fields(program: str, argv: tuple[str, ...], pid: int) -> dict[str, st
         "GOLAUNCH_PROGRAM": program,
         "GOLAUNCH_ARGV": " ".join(argv),
     }
+    for variable, value, file in derived:
+        fields[f"GOLAUNCH_{variable}"] = value
+        fields[f"GOLAUNCH_{variable}_SOURCE"] = file
+    return fields
 
 
 def journal_stream_fds(

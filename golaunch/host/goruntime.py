@@ -1,0 +1,179 @@
+"""GOMEMLIMIT and GOMAXPROCS from the cgroup's limits, where the Go runtime would not see them.
+
+The Go runtime knows nothing of a memory limit: a program under MemoryMax= is
+OOM-killed while its heap is still far from the next GC. GOMEMLIMIT, a soft
+limit below the cgroup's, makes the GC work harder instead. Since Go 1.25 the
+runtime sets GOMAXPROCS from the CPU quota of its own cgroup (not a parent's),
+unless the main module's `go` line is 1.24 or older (containermaxprocs=0).
+Exporting GOMAXPROCS turns that off, so it is exported only where the runtime
+would be wrong. A variable the unit or the configuration sets always wins.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from golaunch.elf.buildinfo import BuildInfo
+from golaunch.host.cgroups import CgroupError, Limit, ProcTables, cpu_limit, memory_limit
+from golaunch.host.goversion import compare, parse_go_version
+
+AUTOMEMLIMIT = "github.com/KimMachineGun/automemlimit"
+AUTOMAXPROCS = "go.uber.org/automaxprocs"
+
+# set: exported; kept: nothing exported, and why; unreadable: a cgroup file makes
+# no sense; malformed: the runtime would refuse the value and crash at start;
+# above: a GOMEMLIMIT the cgroup's limit undercuts.
+Outcome = Literal["set", "kept", "unreadable", "malformed", "above"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    variable: str
+    outcome: Outcome
+    value: str | None  # what the program gets (exported or already set); None: unset
+    reason: str
+    limit: Limit | None = None  # the cgroup limit it was judged against
+
+
+def plan(
+    buildinfo: BuildInfo | None,
+    environment: Mapping[str, str],
+    ratio: float,
+    root: str = "",
+) -> tuple[Setting, ...]:
+    """One Setting per variable for a Go program; nothing for any other program."""
+    if buildinfo is None:
+        return ()
+    tables = ProcTables.read(root)
+    return (
+        _gomemlimit(buildinfo, environment, ratio, tables),
+        _gomaxprocs(buildinfo, environment, tables),
+    )
+
+
+def exported(settings: tuple[Setting, ...]) -> dict[str, str]:
+    return {s.variable: s.value for s in settings if s.outcome == "set" and s.value is not None}
+
+
+def _gomemlimit(
+    info: BuildInfo, environment: Mapping[str, str], ratio: float, tables: ProcTables | None
+) -> Setting:
+    name = "GOMEMLIMIT"
+    given = environment.get(name)
+    if given is not None:
+        return _judge_given_memlimit(given, tables)
+    if ratio == 0:
+        return Setting(name, "kept", None, "go.memlimit_ratio = 0 turns it off")
+    if _older_than(info, "1.19"):
+        return Setting(name, "kept", None, f"{info.go_version} ignores it (new in Go 1.19)")
+    if _links(info, AUTOMEMLIMIT):
+        return Setting(name, "kept", None, f"the program links {AUTOMEMLIMIT}, which sets it")
+    try:
+        limit = memory_limit(tables) if tables else None
+    except CgroupError as e:
+        return Setting(name, "unreadable", None, str(e))
+    if limit is None:
+        return Setting(name, "kept", None, "no memory limit on the cgroup or its parents")
+    value = int(limit.amount * ratio)
+    return Setting(name, "set", str(value), f"{ratio:g} of the limit, {limit.amount} bytes", limit)
+
+
+def _judge_given_memlimit(given: str, tables: ProcTables | None) -> Setting:
+    name = "GOMEMLIMIT"
+    size = parse_byte_count(given)
+    if size is None:
+        why = "Go accepts a byte count with an optional B, KiB, MiB, GiB or TiB suffix, or off"
+        return Setting(name, "malformed", given, f"the runtime refuses it and dies at start: {why}")
+    try:
+        limit = memory_limit(tables) if tables else None
+    except CgroupError:
+        limit = None  # the unit chose; an unreadable file changes nothing here
+    if limit is not None and size > limit.amount:
+        return Setting(name, "above", given, f"{size} bytes is above the cgroup's", limit)
+    return Setting(name, "kept", given, "set for the program, which golaunch respects", limit)
+
+
+def _gomaxprocs(
+    info: BuildInfo, environment: Mapping[str, str], tables: ProcTables | None
+) -> Setting:
+    name = "GOMAXPROCS"
+    if name in environment:
+        return Setting(name, "kept", environment[name], "set for the program")
+    if _links(info, AUTOMAXPROCS):
+        return Setting(name, "kept", None, f"the program links {AUTOMAXPROCS}, which sets it")
+    try:
+        limit = cpu_limit(tables) if tables else None
+    except CgroupError as e:
+        return Setting(name, "unreadable", None, str(e))
+    if limit is None:
+        return Setting(name, "kept", None, "no CPU quota on the cgroup or its parents")
+    cpus = len(os.sched_getaffinity(0))
+    value = min(cpus, max(1, limit.ceiling))
+    quota = f"a quota of {limit.amount / limit.per:g} CPUs"
+    if value >= cpus:
+        return Setting(name, "kept", None, f"{quota} allows all {cpus} CPUs it may use", limit)
+    blind = _runtime_blind_to_quota(info, environment)
+    if blind is None and limit.leaf:
+        why = f"{quota} on its own cgroup, which the Go runtime reads itself"
+        return Setting(name, "kept", None, why, limit)
+    why = blind or "the quota is on a parent cgroup, which the Go runtime does not read"
+    return Setting(name, "set", str(value), f"{quota}; {why}", limit)
+
+
+def _runtime_blind_to_quota(info: BuildInfo, environment: Mapping[str, str]) -> str | None:
+    """Why the runtime would not apply even its own cgroup's quota; None if it would."""
+    if _older_than(info, "1.25"):
+        return f"{info.go_version} predates cgroup-aware GOMAXPROCS (Go 1.25)"
+    if godebug(info, environment).get("containermaxprocs") == "0":
+        return "containermaxprocs=0 (a main module whose go line is 1.24 or older, or GODEBUG)"
+    return None
+
+
+def godebug(info: BuildInfo, environment: Mapping[str, str]) -> dict[str, str]:
+    """The GODEBUG settings in force: the binary's defaults, then $GODEBUG (last wins)."""
+    settings: dict[str, str] = {}
+    for source in (info.settings.get("DefaultGODEBUG", ""), environment.get("GODEBUG", "")):
+        for item in source.split(","):
+            key, sep, value = item.partition("=")
+            if sep:
+                settings[key.strip()] = value.strip()
+    return settings
+
+
+def _older_than(info: BuildInfo, release: str) -> bool:
+    version = parse_go_version(info.go_version)
+    threshold = parse_go_version(release)
+    # A version nobody can parse ("devel ..."): assume a recent toolchain.
+    return version is not None and threshold is not None and compare(version, threshold) < 0
+
+
+def _links(info: BuildInfo, module: str) -> bool:
+    return any(dep.path == module or dep.path.startswith(module + "/") for dep in info.deps)
+
+
+_UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
+
+
+def parse_byte_count(text: str) -> int | None:
+    """GOMEMLIMIT as the runtime reads it (runtime.parseByteCount): None where Go would die."""
+    if text == "off":
+        return 2**63 - 1
+    unit = next((u for u in ("KiB", "MiB", "GiB", "TiB", "B") if text.endswith(u)), "")
+    digits = text[: len(text) - len(unit)]
+    number = _parse_int64(digits)
+    if number is None or number < 0:
+        return None
+    value = number * _UNITS.get(unit, 1)
+    return value if value < 2**63 else None
+
+
+def _parse_int64(text: str) -> int | None:
+    """strconv.ParseInt(text, 10, 64): an optional sign, then ASCII digits only."""
+    body = text[1:] if text[:1] in ("+", "-") else text
+    if not body or not body.isascii() or not body.isdigit():
+        return None
+    value = int(text)
+    return value if -(2**63) <= value < 2**63 else None
