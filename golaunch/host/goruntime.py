@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from golaunch.elf.buildinfo import BuildInfo
 from golaunch.host.cgroups import CgroupError, Limit, ProcTables, cpu_limit, memory_limit
@@ -29,8 +28,7 @@ AUTOMAXPROCS = "go.uber.org/automaxprocs"
 Outcome = Literal["set", "kept", "unreadable", "malformed", "above"]
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(NamedTuple):  # not a dataclass: see golaunch.host.cgroups
     variable: str
     outcome: Outcome
     value: str | None  # what the program gets (exported or already set); None: unset
@@ -159,7 +157,7 @@ _UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40
 
 def parse_byte_count(text: str) -> int | None:
     """GOMEMLIMIT as the runtime reads it (runtime.parseByteCount): None where Go would die."""
-    if text == "off":
+    if text in ("", "off"):  # both mean no limit (runtime.readGOMEMLIMIT)
         return 2**63 - 1
     unit = next((u for u in ("KiB", "MiB", "GiB", "TiB", "B") if text.endswith(u)), "")
     digits = text[: len(text) - len(unit)]

@@ -69,6 +69,21 @@ class Toolchain:
             os.replace(str(out) + ".tmp", out)
         return out
 
+    def build_as_module(self, source: Path, name: str, go_line: str) -> Path:
+        """Build SOURCE with its go.mod's `go` line replaced: the line decides the
+        binary's default GODEBUG (Go 1.25 records containermaxprocs=0 below 1.25)."""
+        copy = BUILD / "src" / f"{name}-go{go_line}"
+        copy.mkdir(parents=True, exist_ok=True)
+        for path in source.iterdir():
+            text = path.read_text()
+            if path.name == "go.mod":
+                lines = [
+                    f"go {go_line}" if ln.startswith("go ") else ln for ln in text.splitlines()
+                ]
+                text = "\n".join(lines) + "\n"
+            (copy / path.name).write_text(text)
+        return self.build(copy, f"{name}-go{go_line}")
+
 
 def toolchain_at(goroot: Path) -> Toolchain:
     version = (goroot / "VERSION").read_text().splitlines()[0].strip()

@@ -54,4 +54,9 @@ mkdir -p /run/systemd/system /etc/golaunch /usr/local/lib/systemd/catalog
 cp "$unitdir"/* /run/systemd/system/
 hostname golaunch-test
 export container=golaunch-test
+# On a host, systemd makes / shared itself; in a container (container= above) it
+# leaves propagation alone. Credentials need it: systemd 252 fills a unit's
+# /run/credentials/UNIT in a child's mount namespace, and only propagation brings
+# that mount back, so with / private every credential directory stays empty.
+mount --make-rshared /
 exec /usr/lib/systemd/systemd --unit="$target"

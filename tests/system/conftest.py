@@ -239,6 +239,23 @@ def http_get(port: int, path: str, timeout: float = 10) -> str:
     return wait_until(f"HTTP on port {port}", attempt, timeout)
 
 
+def reach_this_tree() -> list[str]:
+    """[Service] lines that let a sandboxed unit (ProtectHome=, PrivateTmp=, DynamicUser=)
+    run this tree's golaunch with this interpreter."""
+    lines = []
+    interpreter = os.path.realpath(sys.executable)
+    if any(p.startswith(("/root/", "/home/")) for p in (interpreter, str(REPO))):
+        # The development interpreter (pyenv) or this tree lives in a home
+        # directory, which ProtectHome= hides; the packages use /usr/bin/python3.11.
+        lines.append("ProtectHome=no")
+    for path in (interpreter, str(REPO)):
+        if path.startswith(("/tmp/", "/var/tmp/")):
+            # A checkout in /tmp: PrivateTmp= (which DynamicUser= implies, for good)
+            # gives the service a /tmp without it, so it is bound back in.
+            lines.append(f"BindReadOnlyPaths={path}")
+    return lines
+
+
 def install_program(source: Path, name: str) -> Path:
     """A copy under a plain name: systemd and golaunch name streams after the basename."""
     target = WORK / "bin" / name

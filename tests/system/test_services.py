@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,7 +11,7 @@ import pytest
 
 from golaunch.findings import LAUNCH_MESSAGE_ID, MESSAGE_IDS, Severity
 from tests.helpers.elf import shared
-from tests.helpers.paths import REPO, SOURCES
+from tests.helpers.paths import SOURCES
 from tests.helpers.toolchain import Toolchain
 from tests.system.conftest import (
     GOLAUNCH,
@@ -22,6 +20,7 @@ from tests.system.conftest import (
     free_port,
     http_get,
     install_program,
+    reach_this_tree,
     wait_until,
 )
 
@@ -347,17 +346,7 @@ def test_non_root_user_gets_caches_from_cache_directory(
 
 def shipped_unit_dropin(unit_file: str, exec_start: str) -> str:
     """Run a unit from units/ as shipped, with only ExecStart= pointing at this tree."""
-    lines = ["[Service]", "ExecStart=", f"ExecStart={exec_start}"]
-    interpreter = os.path.realpath(sys.executable)
-    if any(p.startswith(("/root/", "/home/")) for p in (interpreter, str(REPO))):
-        # The development interpreter (pyenv) or this tree lives in a home
-        # directory, which ProtectHome= hides; the packages use /usr/bin/python3.11.
-        lines.append("ProtectHome=no")
-    for path in (interpreter, str(REPO)):
-        if path.startswith(("/tmp/", "/var/tmp/")):
-            # A checkout in /tmp: PrivateTmp= (which DynamicUser= implies, for good)
-            # gives the service a /tmp without it, so it is bound back in.
-            lines.append(f"BindReadOnlyPaths={path}")
+    lines = ["[Service]", "ExecStart=", f"ExecStart={exec_start}", *reach_this_tree()]
     return "\n".join(lines) + "\n"
 
 
