@@ -12,15 +12,14 @@ that root shows as "/../.." in both, and the directory is the mount point plus
 the path below the mount's root (as container-aware runtimes map it).
 
 `ProcTables.root` prefixes every path read, so tests can hand in fixture trees.
-The types are NamedTuples, not dataclasses: this runs on every launch of a Go
-program, and a dataclass costs about a millisecond to define.
+The types are plain classes with __slots__: this module loads at every launch,
+and defining a dataclass or a NamedTuple costs far more than all it reads.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
-from typing import NamedTuple
 
 # memory.limit_in_bytes reads this when no limit is set: the kernel's
 # PAGE_COUNTER_MAX pages (LONG_MAX / PAGE_SIZE), in bytes.
@@ -32,13 +31,19 @@ class CgroupError(Exception):
     """A limit file that exists but holds something no kernel writes."""
 
 
-class Limit(NamedTuple):
+class Limit:
     """Bytes for memory (per is 1); CPUs as quota / period microseconds."""
 
-    amount: int
-    per: int
-    file: str  # the file that set it, without the fixture prefix
-    leaf: bool  # set on the process's own cgroup, not an ancestor
+    __slots__ = ("amount", "file", "leaf", "per")
+
+    def __init__(self, amount: int, per: int, file: str, leaf: bool) -> None:
+        self.amount = amount
+        self.per = per
+        self.file = file  # the file that set it, without the fixture prefix
+        self.leaf = leaf  # set on the process's own cgroup, not an ancestor
+
+    def __repr__(self) -> str:
+        return f"Limit({self.amount}/{self.per} from {self.file}, leaf={self.leaf})"
 
     @property
     def ceiling(self) -> int:
@@ -49,18 +54,24 @@ Value = tuple[int, int]  # amount, per
 Parser = Callable[[str], Value | None]
 
 
-class Hierarchy(NamedTuple):
-    version: int  # 1 or 2
-    mount_point: str
-    directory: str  # the process's cgroup in it
+class Hierarchy:
+    __slots__ = ("directory", "mount_point", "version")
+
+    def __init__(self, version: int, mount_point: str, directory: str) -> None:
+        self.version = version  # 1 or 2
+        self.mount_point = mount_point
+        self.directory = directory  # the process's cgroup in it
 
 
-class ProcTables(NamedTuple):
+class ProcTables:
     """/proc/self/cgroup and /proc/self/mountinfo, read once for both controllers."""
 
-    cgroup: str
-    mountinfo: str
-    root: str = ""  # the fixture prefix
+    __slots__ = ("cgroup", "mountinfo", "root")
+
+    def __init__(self, cgroup: str, mountinfo: str, root: str = "") -> None:
+        self.cgroup = cgroup
+        self.mountinfo = mountinfo
+        self.root = root  # the fixture prefix
 
     @classmethod
     def read(cls, root: str = "") -> ProcTables | None:
@@ -246,5 +257,9 @@ def _cpu_v2(text: str) -> Value | None:
 
 
 def _read(path: str) -> str:
-    with open(path, encoding="ascii", errors="replace") as f:
-        return f.read(1 << 20)
+    # Raw reads: a text-mode open would load a codec on the launch path.
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        return os.read(fd, 1 << 20).decode("utf-8", "replace")
+    finally:
+        os.close(fd)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from golaunch.elf.buildinfo import BuildInfo
 from golaunch.host.cgroups import CgroupError, Limit, ProcTables, cpu_limit, memory_limit
@@ -28,12 +28,22 @@ AUTOMAXPROCS = "go.uber.org/automaxprocs"
 Outcome = Literal["set", "kept", "unreadable", "malformed", "above"]
 
 
-class Setting(NamedTuple):  # not a dataclass: see golaunch.host.cgroups
-    variable: str
-    outcome: Outcome
-    value: str | None  # what the program gets (exported or already set); None: unset
-    reason: str
-    limit: Limit | None = None  # the cgroup limit it was judged against
+class Setting:  # a plain class, as in golaunch.host.cgroups
+    __slots__ = ("limit", "outcome", "reason", "value", "variable")
+
+    def __init__(
+        self,
+        variable: str,
+        outcome: Outcome,
+        value: str | None,  # what the program gets (exported or already set); None: unset
+        reason: str,
+        limit: Limit | None = None,  # the cgroup limit it was judged against
+    ) -> None:
+        self.variable = variable
+        self.outcome = outcome
+        self.value = value
+        self.reason = reason
+        self.limit = limit
 
 
 def plan(

@@ -262,3 +262,25 @@ def test_each_bad_credential_stops_the_start(
     assert_secret_never_logged(machine, "before\x00after")
     # Over 1 MiB: systemd 252 refuses such a credential itself (exit 243/CREDENTIALS)
     # before golaunch runs; golaunch's own limit is proven in tests/integration.
+
+
+def test_under_memory_max_the_kernel_kills_without_it_and_gc_copes_with_it(
+    machine: Machine, limits_new: Path
+) -> None:
+    """The measured effect in the README: 100 MiB live, as much garbage again, 150 MiB max.
+    Left alone, the heap grows to twice the live set (GOGC=100) before a GC."""
+    churn = f"{limits_new} -live 100 -rounds 20"
+    direct, launched = "oom-direct.service", "oom-golaunch.service"
+    machine.install(
+        {
+            direct: oneshot(churn, "MemoryMax=150M"),
+            launched: oneshot(f"{GOLAUNCH} -- {churn}", "MemoryMax=150M"),
+        }
+    )
+    assert machine.start(direct).returncode != 0
+    killed = machine.show(direct)
+    assert (killed["ExecMainCode"], killed["ExecMainStatus"]) == ("2", "9")  # CLD_KILLED, SIGKILL
+    machine.start_ok(launched)
+    said = [str(e.get("MESSAGE", "")) for e in machine.journal("-u", launched)]
+    survived = next(m for m in said if m.startswith("survived rounds=20"))
+    assert int(survived.split("heap_sys_mib=")[1]) < 150
