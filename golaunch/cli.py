@@ -43,6 +43,19 @@ def _repeatable(name: str, metavar: str, help: str) -> Callable[[Any], Any]:
 @click.option(
     "--print-env", is_flag=True, help="Print the environment the program would get, and exit."
 )
+@_repeatable("--unit", "NAME", "With --check: check service NAME as systemd would start it.")
+@click.option(
+    "--all-units", is_flag=True, help="With --check: every loaded service that runs golaunch."
+)
+@click.option(
+    "--format",
+    "report_format",
+    type=click.Choice(["text", "json", "openmetrics"]),
+    help="With --check: the report's format [default: text]; openmetrics needs units.",
+)
+@click.option(
+    "--output", metavar="FILE", help="With --check: write the report to FILE, atomically."
+)
 @click.option("--goroot", metavar="DIR", help="The Go toolchain to check and export as GOROOT.")
 @click.option(
     "--go-version", metavar="SPEC", help='Constraint on the toolchain, e.g. ">=1.22, <1.28".'
@@ -162,16 +175,40 @@ def _assignments(items: Sequence[str], option: str) -> dict[str, str]:
     return result
 
 
+def _report_format(options: Mapping[str, Any]) -> str:
+    """--format, with --json as its short form; both only with --check."""
+    chosen = options["report_format"]
+    if options["as_json"]:
+        if chosen not in (None, "json"):
+            raise UsageError(f"--json and --format {chosen} contradict each other")
+        chosen = "json"
+    for option in ("report_format", "output", "unit", "all_units"):
+        if options[option] and not options["check"]:
+            flag = {"report_format": "format", "all_units": "all-units"}.get(option, option)
+            raise UsageError(f"--{flag} only applies to --check")
+    if options["as_json"] and not options["check"]:
+        raise UsageError("--json only applies to --check")
+    return chosen or "text"
+
+
 def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
     options = parse(argv)
     if options is None:
         return ExitStatus.OK
-    if options["as_json"] and not options["check"]:
-        raise UsageError("--json only applies to --check")
+    report_format = _report_format(options)
     if options["check"] and options["print_env"]:
         raise UsageError("--check and --print-env exclude each other")
-    values = cli_values(options)
     from golaunch import commands
+
+    if options["unit"] or options["all_units"]:
+        if options["command"]:
+            raise UsageError("--unit and --all-units check units: give no program after --")
+        return commands.check_units(
+            options["unit"], options["all_units"], report_format, options["output"]
+        )
+    if report_format == "openmetrics":
+        raise UsageError("--format openmetrics reports on units: add --unit NAME or --all-units")
+    values = cli_values(options)
     from golaunch.config.validate import ConfigInvalid, load
 
     path = locate_config_file(options["config_path"], environ)
@@ -187,5 +224,5 @@ def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
     if options["print_env"]:
         return commands.print_env(config, environ)
     if options["check"]:
-        return commands.check(config, environ, options["as_json"], path)
+        return commands.check(config, environ, report_format, path, options["output"])
     return commands.launch_validated(argv, environ, config_file, config)

@@ -7,6 +7,7 @@ beyond printing, and it hands them to golaunch.startup.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -38,7 +39,11 @@ def launch_validated(
 
 
 def check(
-    config: Config, environ: Mapping[str, str], as_json: bool, config_path: str | None
+    config: Config,
+    environ: Mapping[str, str],
+    report_format: str,
+    config_path: str | None,
+    output: str | None = None,
 ) -> int:
     from golaunch.checks import run_checks
     from golaunch.host.program import binary_document
@@ -50,13 +55,46 @@ def check(
         run_checks(ctx),
         ctx.shown_environment,
         binary_document(ctx.inspection),
-        _probes(config),
+        probes_shown(config),
     )
-    _print_report(report, as_json)
+    _print_report(report, report_format == "json", output)
     return ExitStatus.OK if report.ok else ExitStatus.CONFIG
 
 
-def _probes(config: Config) -> list[dict[str, Any]]:
+def check_units(
+    names: Sequence[str], all_units: bool, report_format: str, output: str | None
+) -> int:
+    """--check --unit NAME / --all-units: each unit as systemd would start it (golaunch.fleet)."""
+    import time
+
+    from golaunch.fleet.check import check_loaded, check_unit, golaunch_command, golaunch_units
+    from golaunch.report import render_json, render_text
+    from golaunch.systemd.manager import Manager
+
+    manager = Manager()
+    environment = manager.environment()
+    reports = []
+    if all_units:
+        for unit in golaunch_units(manager):
+            reports.append(check_loaded(unit, golaunch_command(unit) or [], environment))
+    reports += [check_unit(manager, name, environment) for name in names]
+    if report_format == "openmetrics":
+        from golaunch.fleet.metrics import render_openmetrics
+
+        text = render_openmetrics(reports, time.time())
+    elif report_format == "json":
+        documents = [json.loads(render_json(r)) for r in reports]
+        single = len(names) == 1 and not all_units
+        text = json.dumps(documents[0] if single else {"units": documents}, indent=2) + "\n"
+    elif reports:
+        text = "".join(render_text(r) for r in reports)
+    else:
+        text = "golaunch: no loaded service runs golaunch\n"
+    _emit(text, output)
+    return ExitStatus.OK if all(r.ok for r in reports) else ExitStatus.CONFIG
+
+
+def probes_shown(config: Config) -> list[dict[str, Any]]:
     """The configured probes as --check shows them: parsed, not run."""
     from golaunch.probes import parse_probe
 
@@ -90,7 +128,8 @@ def refuse(
 
     program = cli_values.get("program")
     if options["check"] or options["print_env"]:
-        _print_report(Report(program, findings), options["as_json"])
+        as_json = options["as_json"] or options.get("report_format") == "json"
+        _print_report(Report(program, findings), as_json, options.get("output"))
         return ExitStatus.CONFIG
     from golaunch.effects import system_effects
     from golaunch.startup import refuse_start
@@ -100,10 +139,22 @@ def refuse(
     return refuse_start(findings, program or "(unknown)", notify_mode, environ, effects)
 
 
-def _print_report(report: Any, as_json: bool) -> None:
+def _print_report(report: Any, as_json: bool, output: str | None = None) -> None:
     from golaunch.report import render_json, render_text
 
-    _write(render_json(report) if as_json else render_text(report))
+    _emit(render_json(report) if as_json else render_text(report), output)
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output is None:
+        _write(text)
+        return
+    from golaunch.fleet.metrics import write_atomically
+
+    try:
+        write_atomically(output, text)
+    except OSError as e:
+        raise OutputError(f"cannot write {output}: {e.strerror or e}") from None
 
 
 def _write(text: str) -> None:

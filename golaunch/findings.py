@@ -22,6 +22,11 @@ class Severity(enum.Enum):
 # explains each, and operators filter on them (`journalctl MESSAGE_ID=...`).
 # Never change one. Everything else (names, IDs, the catalog test) derives from here.
 REGISTRY: Mapping[str, Mapping[str, str]] = {
+    "unit": {
+        "fail": "60f32742c1484a3180548e39f5c09885",
+        "warn": "03c5b8c1e01943d88a07174a2f39c10d",
+        "source": "golaunch/fleet/environment.py",
+    },
     "config": {
         "fail": "7e9d3f5f73df43128866957f650944e5",
         "warn": "daa88c21e22a48aaa445fb5b6ae10957",

@@ -18,6 +18,7 @@ class Report:
     environment: Mapping[str, str] = field(default_factory=dict)
     binary: Mapping[str, Any] | None = None
     probes: Sequence[Mapping[str, Any]] = ()  # parsed, never run by --check
+    unit: str | None = None  # --check --unit: the unit whose start this judges
 
     @property
     def ok(self) -> bool:
@@ -29,6 +30,7 @@ class Report:
 
 def render_json(report: Report) -> str:
     document: dict[str, Any] = {
+        **({"unit": report.unit} if report.unit else {}),
         "program": report.program,
         "ok": report.ok,
         "findings": [
@@ -49,7 +51,12 @@ def render_json(report: Report) -> str:
 
 def render_text(report: Report) -> str:
     width = max((len(f.check) for f in report.findings), default=0)
-    lines = [f"golaunch: checking {visible(report.program or '(no program)')}"]
+    program = visible(report.program or "(no program)")
+    lines = [
+        f"golaunch: checking unit {visible(report.unit)}: {program}"
+        if report.unit
+        else f"golaunch: checking {program}"
+    ]
     lines += [
         f"  {f.severity.value:<4}  {f.check:<{width}}  {visible(f.message)}"
         for f in report.findings

@@ -13,10 +13,12 @@ import enum
 
 class ExitStatus(enum.IntEnum):
     OK = 0  # --check found nothing failed; --print-env; --version; --help
-    USAGE = 64  # EX_USAGE: the command line is wrong
+    USAGE = 64  # EX_USAGE: the command line is wrong (also: --unit names no golaunch unit)
+    UNAVAILABLE = 69  # EX_UNAVAILABLE: --unit: the service manager cannot be asked
     SOFTWARE = 70  # EX_SOFTWARE: a bug in golaunch; please report it
     OSERR = 71  # EX_OSERR: execve(2) of the program failed
     TEMPFAIL = 75  # EX_TEMPFAIL: a dependency (--wait-for) did not come up in time
+    NOPERM = 77  # EX_NOPERM: --unit: the unit runs as another user, and golaunch is not root
     CONFIG = 78  # EX_CONFIG: a check failed or the configuration is invalid
 
 
@@ -26,6 +28,14 @@ class GolaunchError(Exception):
 
 class UsageError(GolaunchError):
     status = ExitStatus.USAGE
+
+
+class ManagerUnavailable(GolaunchError):
+    status = ExitStatus.UNAVAILABLE
+
+
+class PermissionRefused(GolaunchError):
+    status = ExitStatus.NOPERM
 
 
 class OutputError(GolaunchError):

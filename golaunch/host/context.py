@@ -29,7 +29,7 @@ from golaunch.host.toolchain import (
 
 if TYPE_CHECKING:
     from golaunch.host.credentials import Credential
-    from golaunch.systemd.manager import PendingView
+    from golaunch.systemd.manager import KnownView, PendingView
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,9 @@ class LaunchContext:
     config_path: str | None = None  # the TOML file the configuration came from
     inspection: Inspection | None = None  # None when the program was not found
     toolchain_required: bool = False  # the user asked for a toolchain (see requires_toolchain)
-    manager: PendingView | None = None  # the unit as its manager sees it, asked only for probes
+    manager: PendingView | KnownView | None = (
+        None  # the unit as its manager sees it, asked only for probes
+    )
     credentials: tuple[Credential, ...] = ()  # asked for as variables; values never shown
     runtime: tuple[Setting, ...] = ()  # GOMEMLIMIT and GOMAXPROCS: exported, or why not
 

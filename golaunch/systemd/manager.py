@@ -1,18 +1,25 @@
-"""Asking the service manager about the unit golaunch runs in: one module for it.
+"""Asking the service manager about units: one module for it.
 
-Through `systemctl show` as a subprocess, and only when a probe or the watchdog
-is configured, so plain launches pay nothing: no D-Bus library on the launch
+About the unit golaunch runs in (for a probe), through `systemctl show` as a
+subprocess, and only when a probe or the watchdog is configured, so plain
+launches pay nothing: no D-Bus library on the launch
 path. It is started when the host facts are gathered and read by the
 ready-probe check, so it runs while the other checks do. As root, systemctl
 reaches PID 1 through its private socket; as a User= service, through the
 system bus (read-only property queries need no privilege).
+
+About any unit (`--check --unit`, `--all-units`), over the system bus with
+jeepney: the exact argv of ExecStart= and typed values, which `systemctl show`
+flattens into text.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+from golaunch.status import ManagerUnavailable, UsageError
 
 PROPERTIES = ("NotifyAccess",)  # what the ready-probe check judges
 
@@ -118,3 +125,95 @@ def _read_until_eof(fd: int, timeout: float) -> tuple[bytes, bool]:
             return b"".join(chunks), True
         chunks.append(chunk)
     return b"".join(chunks), False
+
+
+class KnownView:
+    """A unit's settings already known (golaunch --check --unit asked over D-Bus)."""
+
+    def __init__(self, view: UnitView) -> None:
+        self.view = view
+
+    def result(self, timeout: float = 5.0) -> UnitView:
+        return self.view
+
+
+# --- D-Bus, for --check --unit and --all-units (never on the launch path) ---------------
+
+BUS = "/run/dbus/system_bus_socket"
+SYSTEMD = "org.freedesktop.systemd1"
+NO_LIMIT = 2**64 - 1  # systemd's "infinity" for a usec or byte setting
+
+
+class ServiceUnit(NamedTuple):
+    name: str
+    active_state: str
+    main_pid: int
+    exec_start: list[tuple[str, list[str]]]  # (path, argv) of each ExecStart= command
+    service: dict[str, Any]  # org.freedesktop.systemd1.Service properties, unwrapped
+
+
+class Manager:
+    """PID 1 over the system bus (jeepney, imported only here): read-only queries."""
+
+    def __init__(self) -> None:
+        from jeepney.io.blocking import open_dbus_connection
+
+        try:
+            self.connection = open_dbus_connection(bus="SYSTEM")
+        except (OSError, ValueError) as e:
+            raise ManagerUnavailable(
+                f"cannot reach the service manager over the system bus ({BUS}): "
+                f"{getattr(e, 'strerror', None) or e}; is dbus running?"
+            ) from None
+
+    def _call(self, path: str, interface: str, method: str, signature: str, *args: Any) -> Any:
+        from jeepney import DBusAddress, new_method_call
+        from jeepney.wrappers import DBusErrorResponse, unwrap_msg
+
+        address = DBusAddress(path, bus_name=SYSTEMD, interface=interface)
+        reply = self.connection.send_and_get_reply(
+            new_method_call(address, method, signature, args), timeout=30
+        )
+        try:
+            return unwrap_msg(reply)
+        except DBusErrorResponse as e:
+            raise ManagerUnavailable(f"the service manager refused {method}: {e.data}") from None
+
+    def _properties(self, path: str, interface: str) -> dict[str, Any]:
+        (values,) = self._call(path, "org.freedesktop.DBus.Properties", "GetAll", "s", interface)
+        return {name: value for name, (_, value) in values.items()}
+
+    def environment(self) -> list[str]:
+        """The manager's own environment (PATH, LANG): where every service's starts."""
+        (value,) = self._call(
+            "/org/freedesktop/systemd1",
+            "org.freedesktop.DBus.Properties",
+            "Get",
+            "ss",
+            f"{SYSTEMD}.Manager",
+            "Environment",
+        )
+        return list(value[1])
+
+    def service_names(self) -> list[str]:
+        """Every loaded service unit, sorted."""
+        (units,) = self._call("/org/freedesktop/systemd1", f"{SYSTEMD}.Manager", "ListUnits", "")
+        return sorted(u[0] for u in units if u[0].endswith(".service") and u[2] == "loaded")
+
+    def service(self, name: str) -> ServiceUnit:
+        """NAME as the manager has it; loading it first (a template instance) if need be.
+        Raises UsageError for a unit that does not exist or is not a service."""
+        if not name.endswith(".service"):
+            raise UsageError(f"--unit {name!r}: only service units run golaunch (NAME.service)")
+        (path,) = self._call(
+            "/org/freedesktop/systemd1", f"{SYSTEMD}.Manager", "LoadUnit", "s", name
+        )
+        unit = self._properties(path, f"{SYSTEMD}.Unit")
+        if unit["LoadState"] != "loaded":
+            why = unit.get("LoadError", ("", ""))[1] or unit["LoadState"]
+            raise UsageError(f"--unit {name}: the unit is not loaded ({why}); see systemctl status")
+        service = self._properties(path, f"{SYSTEMD}.Service")
+        commands = [(c[0], list(c[1])) for c in service.get("ExecStart", [])]
+        return ServiceUnit(
+            unit["Id"], unit["ActiveState"], int(service.get("MainPID", 0)), commands, service
+        )

@@ -1,0 +1,211 @@
+"""The environment systemd would give a service, rebuilt from its unit's settings.
+
+What systemd.exec(5) ("Environment Variables in Spawned Processes") says it sets,
+in the order systemd merges them: the manager's own environment (PATH, LANG),
+the variables it computes (the user's, the directories', the notify socket's),
+then Environment=, then EnvironmentFile= (a later assignment wins), less
+UnsetEnvironment=. What cannot be rebuilt from outside is reported as a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import secrets
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+from golaunch.findings import Finding, failed, skipped
+
+NAME = "unit"
+NO_LIMIT = 2**64 - 1
+
+# The directories a system service's *Directory= settings live under.
+DIRECTORIES = {
+    "RuntimeDirectory": ("RUNTIME_DIRECTORY", "/run"),
+    "StateDirectory": ("STATE_DIRECTORY", "/var/lib"),
+    "CacheDirectory": ("CACHE_DIRECTORY", "/var/cache"),
+    "LogsDirectory": ("LOGS_DIRECTORY", "/var/log"),
+    "ConfigurationDirectory": ("CONFIGURATION_DIRECTORY", "/etc"),
+}
+# Settings that change what the service sees, which a check from outside cannot.
+NOT_REPRODUCED = {
+    "PrivateTmp": "the service has a /tmp and /var/tmp of its own",
+    "ProtectSystem": "the service sees /usr, /boot (and /etc with full or strict) read-only",
+    "ProtectHome": "the service sees /home, /root and /run/user hidden or read-only",
+    "ReadOnlyPaths": "the service sees these paths read-only",
+    "InaccessiblePaths": "these paths are hidden from the service",
+    "BindPaths": "these paths are bound into the service's view",
+    "BindReadOnlyPaths": "these paths are bound, read-only, into the service's view",
+    "TemporaryFileSystem": "the service has an empty file system here",
+    "RootDirectory": "the service runs in another root directory",
+    "RootImage": "the service runs in a disk image",
+}
+
+
+class Identity(NamedTuple):
+    uid: int
+    gid: int
+    groups: list[int]
+    user: str | None  # None: root, no User=
+    home: str | None
+    shell: str | None
+
+
+def identity(service: Mapping[str, Any], main_pid: int) -> tuple[Identity, list[Finding]]:
+    """Who the service runs as: User=/Group=/SupplementaryGroups=, or for DynamicUser=
+    the running process's credentials, or nobody (a skip says so)."""
+    notes: list[Finding] = []
+    if service.get("DynamicUser"):
+        running = _process_identity(main_pid) if main_pid else None
+        if running:
+            uid, gid, groups = running
+            return Identity(uid, gid, groups, _name(uid), "/", "/usr/sbin/nologin"), notes
+        notes.append(
+            skipped(
+                NAME,
+                "DynamicUser=yes: the uid systemd allocates exists only while the unit runs; "
+                "checked as nobody (65534)",
+            )
+        )
+        return Identity(65534, 65534, [], "nobody", "/", "/usr/sbin/nologin"), notes
+    user = service.get("User") or None
+    if user is None:
+        return Identity(0, 0, [], None, None, None), notes
+    entry = pwd.getpwuid(int(user)) if user.isdigit() else pwd.getpwnam(user)
+    gid = _group(service.get("Group") or "") if service.get("Group") else entry.pw_gid
+    groups = [_group(g) for g in service.get("SupplementaryGroups", [])]
+    return Identity(entry.pw_uid, gid, groups, entry.pw_name, entry.pw_dir, entry.pw_shell), notes
+
+
+def _name(uid: int) -> str | None:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return None
+
+
+def _group(name: str) -> int:
+    import grp
+
+    return int(name) if name.isdigit() else grp.getgrnam(name).gr_gid
+
+
+def _process_identity(pid: int) -> tuple[int, int, list[int]] | None:
+    try:
+        with open(f"/proc/{pid}/status", encoding="utf-8") as f:
+            fields = dict(line.split(":", 1) for line in f if ":" in line)
+    except OSError:
+        return None
+    uid = int(fields["Uid"].split()[0])
+    gid = int(fields["Gid"].split()[0])
+    groups = [int(g) for g in fields.get("Groups", "").split()]
+    return uid, gid, groups
+
+
+def rebuild(
+    unit: str,
+    service: Mapping[str, Any],
+    manager_environment: Sequence[str],
+    who: Identity,
+    credentials_directory: str | None,
+) -> tuple[dict[str, str], list[Finding]]:
+    """The service's environment, and a finding for each part that could not be rebuilt."""
+    environment = _assignments(manager_environment)
+    environment.update(_computed(service, who, credentials_directory))
+    environment.update(_assignments(service.get("Environment", [])))
+    notes = _read_files(service, environment)
+    for item in service.get("UnsetEnvironment", []):
+        name, sep, value = item.partition("=")
+        if not sep or environment.get(name) == value:
+            environment.pop(name, None)
+    return environment, [*notes, *_not_reproduced(service)]
+
+
+def _computed(
+    service: Mapping[str, Any], who: Identity, credentials_directory: str | None
+) -> dict[str, str]:
+    """What systemd itself sets: the user's variables, the directories', and the like."""
+    environment: dict[str, str] = {}
+    if who.user is not None:
+        environment.update(USER=who.user, LOGNAME=who.user)
+        if who.home:
+            environment["HOME"] = who.home
+        if who.shell:
+            environment["SHELL"] = who.shell
+    environment["INVOCATION_ID"] = secrets.token_hex(16)
+    for setting, (variable, base) in DIRECTORIES.items():
+        names = service.get(setting) or []
+        if names:
+            environment[variable] = ":".join(os.path.join(base, name) for name in names)
+    if credentials_directory:
+        environment["CREDENTIALS_DIRECTORY"] = credentials_directory
+    if service.get("Type") == "notify" or service.get("NotifyAccess", "none") != "none":
+        environment["NOTIFY_SOCKET"] = "/run/systemd/notify"
+    watchdog = int(service.get("WatchdogUSec", 0))
+    if 0 < watchdog < NO_LIMIT:
+        environment["WATCHDOG_USEC"] = str(watchdog)
+    return environment
+
+
+def _read_files(service: Mapping[str, Any], environment: dict[str, str]) -> list[Finding]:
+    """EnvironmentFile= settings into ENVIRONMENT; a failure for a file systemd must read."""
+    notes = []
+    for path, optional in service.get("EnvironmentFiles", []):
+        try:
+            environment.update(read_environment_file(path))
+        except OSError as e:
+            if not optional:
+                notes.append(
+                    failed(
+                        NAME,
+                        f"EnvironmentFile={path} cannot be read ({e.strerror}): systemd would "
+                        "refuse to start the unit",
+                        GOLAUNCH_PATH=path,
+                    )
+                )
+    return notes
+
+
+def _not_reproduced(service: Mapping[str, Any]) -> list[Finding]:
+    notes = []
+    for setting, effect in NOT_REPRODUCED.items():
+        value = service.get(setting)
+        if value and value not in ("no", "false"):
+            notes.append(skipped(NAME, f"{setting}= not reproduced: {effect}"))
+    if service.get("PassEnvironment"):
+        names = " ".join(service["PassEnvironment"])
+        notes.append(skipped(NAME, f"PassEnvironment={names}: the manager's values are not known"))
+    return notes
+
+
+def _assignments(items: Sequence[str]) -> dict[str, str]:
+    return dict(item.split("=", 1) for item in items if "=" in item)
+
+
+def read_environment_file(path: str) -> dict[str, str]:
+    """KEY=VALUE lines as systemd reads an EnvironmentFile=: # and ; start comments, a
+    trailing backslash continues the line, and single or double quotes are removed
+    (with \\-escapes inside double quotes)."""
+    with open(path, encoding="utf-8", errors="surrogateescape") as f:
+        text = f.read(1 << 20)
+    values: dict[str, str] = {}
+    for raw in text.replace("\\\n", "").splitlines():
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        key, sep, value = line.partition("=")
+        if sep and key.strip():
+            values[key.strip()] = _unquote(value.strip())
+    return values
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] == "'":
+        return value[1:-1]
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        out, chars = [], iter(value[1:-1])
+        for c in chars:
+            out.append(next(chars, "") if c == "\\" else c)
+        return "".join(out)
+    return value
