@@ -17,7 +17,7 @@ from golaunch.config.file import ConfigFile
 from golaunch.config.schema import Config
 from golaunch.findings import Finding
 from golaunch.host.context import build_context, resolve_notify_mode
-from golaunch.status import ExitStatus, OutputError
+from golaunch.status import ExitStatus, OutputError, OutputFileError
 
 
 def launch(config: Config, environ: Mapping[str, str], config_path: str | None) -> int:
@@ -154,7 +154,7 @@ def _emit(text: str, output: str | None) -> None:
     try:
         write_atomically(output, text)
     except OSError as e:
-        raise OutputError(f"cannot write {output}: {e.strerror or e}") from None
+        raise OutputFileError(f"cannot write {output}: {e.strerror or e}") from None
 
 
 def _write(text: str) -> None:

@@ -17,6 +17,7 @@ class ExitStatus(enum.IntEnum):
     UNAVAILABLE = 69  # EX_UNAVAILABLE: --unit: the service manager cannot be asked
     SOFTWARE = 70  # EX_SOFTWARE: a bug in golaunch; please report it
     OSERR = 71  # EX_OSERR: execve(2) of the program failed
+    CANTCREAT = 73  # EX_CANTCREAT: --output FILE could not be written
     TEMPFAIL = 75  # EX_TEMPFAIL: a dependency (--wait-for) did not come up in time
     NOPERM = 77  # EX_NOPERM: --unit: the unit runs as another user, and golaunch is not root
     CONFIG = 78  # EX_CONFIG: a check failed or the configuration is invalid
@@ -36,6 +37,13 @@ class ManagerUnavailable(GolaunchError):
 
 class PermissionRefused(GolaunchError):
     status = ExitStatus.NOPERM
+
+
+class OutputFileError(GolaunchError):
+    """--output FILE could not be written: unlike a failed check, never masked by a unit's
+    SuccessExitStatus=78."""
+
+    status = ExitStatus.CANTCREAT
 
 
 class OutputError(GolaunchError):

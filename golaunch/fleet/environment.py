@@ -28,6 +28,11 @@ DIRECTORIES = {
     "LogsDirectory": ("LOGS_DIRECTORY", "/var/log"),
     "ConfigurationDirectory": ("CONFIGURATION_DIRECTORY", "/etc"),
 }
+NOLOGIN_SHELLS = frozenset(
+    f"{prefix}/{name}"
+    for prefix in ("/bin", "/sbin", "/usr/bin", "/usr/sbin")
+    for name in ("nologin", "false", "true")
+)
 # Settings that change what the service sees, which a check from outside cannot.
 NOT_REPRODUCED = {
     "PrivateTmp": "the service has a /tmp and /var/tmp of its own",
@@ -129,9 +134,10 @@ def _computed(
     environment: dict[str, str] = {}
     if who.user is not None:
         environment.update(USER=who.user, LOGNAME=who.user)
-        if who.home:
+        # systemd leaves out a home of "/" or "/nonexistent" and a nologin shell.
+        if who.home not in (None, "", "/", "/nonexistent"):
             environment["HOME"] = who.home
-        if who.shell:
+        if who.shell and who.shell not in NOLOGIN_SHELLS:
             environment["SHELL"] = who.shell
     environment["INVOCATION_ID"] = secrets.token_hex(16)
     for setting, (variable, base) in DIRECTORIES.items():

@@ -26,7 +26,7 @@ def verify_root(tmp_path: Path) -> Path:
     root = tmp_path / "root"
     shutil.copytree(SYSTEM_UNITS, root / "usr/lib/systemd/system", symlinks=True)
     (root / "etc/systemd/system").mkdir(parents=True)
-    for unit in UNITS.glob("*.service"):
+    for unit in [*UNITS.glob("*.service"), *UNITS.glob("*.timer")]:
         shutil.copy(unit, root / "etc/systemd/system")
     launcher = root / "usr/bin/golaunch"
     launcher.parent.mkdir(parents=True)
@@ -36,7 +36,15 @@ def verify_root(tmp_path: Path) -> Path:
 
 
 @needs_systemd
-@pytest.mark.parametrize("unit", ["golaunch-example.service", "golaunch@demo.service"])
+@pytest.mark.parametrize(
+    "unit",
+    [
+        "golaunch-example.service",
+        "golaunch@demo.service",
+        "golaunch-check.service",
+        "golaunch-check.timer",
+    ],
+)
 def test_units_verify_without_a_word(tmp_path: Path, unit: str) -> None:
     # systemd-analyze verify exits 0 on warnings: any output is a failure.
     run = subprocess.run(

@@ -217,6 +217,19 @@ def machine() -> Iterator[Machine]:
         log.close()
 
 
+@pytest.fixture(scope="session")
+def system_bus(machine: Machine) -> None:
+    """dbus, as a real host has it; without default dependencies, so that it alone
+    pulls in nothing of sysinit.target."""
+    for unit_name in ("dbus.socket", "dbus.service"):
+        machine.write(
+            f"/run/systemd/system/{unit_name}.d/test.conf", "[Unit]\nDefaultDependencies=no\n"
+        )
+    machine.run("systemctl", "daemon-reload")
+    machine.run("systemctl", "start", "dbus.socket", "dbus.service")
+    assert machine.show("dbus.service")["ActiveState"] == "active"
+
+
 # --- what the services run -------------------------------------------------------
 
 GOLAUNCH = REPO / ".venv" / "bin" / "golaunch"

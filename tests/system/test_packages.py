@@ -21,6 +21,8 @@ INSTALLED = (
     "/usr/bin/golaunch",
     "/usr/lib/golaunch",
     "/usr/lib/systemd/system/golaunch@.service",
+    "/usr/lib/systemd/system/golaunch-check.service",
+    "/usr/lib/systemd/system/golaunch-check.timer",
     "/usr/lib/systemd/catalog/golaunch.catalog",
     "/usr/share/man/man1/golaunch.1.gz",
     "/usr/share/man/man5/golaunch.toml.5.gz",
@@ -190,6 +192,30 @@ def test_packaged_template_fails_a_check_with_78(installed: Path, machine: Machi
         "-x", "-u", "golaunch@broken.service", "GOLAUNCH_CHECK=program"
     )
     assert "Subject: The program /nonexistent/server cannot be executed" in explained
+
+
+@pytest.mark.usefixtures("system_bus")
+def test_packaged_checker_writes_metrics_and_its_timer_stays_off(
+    installed: Path, machine: Machine
+) -> None:
+    """golaunch-check.service as shipped (hardened, the packaged venv with jeepney and
+    prometheus_client), its output moved by a drop-in as the unit's comment says."""
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families
+
+    output = "/run/golaunch-check.prom"
+    machine.write(
+        "/run/systemd/system/golaunch-check.service.d/output.conf",
+        f"[Service]\nEnvironment=GOLAUNCH_CHECK_OUTPUT={output}\n",
+    )
+    machine.run("systemctl", "daemon-reload")
+    assert machine.run("systemctl", "is-enabled", "golaunch-check.timer", check=False).stdout == (
+        "disabled\n"
+    )
+    machine.start_ok("golaunch-check.service")
+    assert machine.show("golaunch-check.service")["Result"] == "success"
+    text = (machine.root / output.lstrip("/")).read_text()
+    names = {family.name for family in text_string_to_metric_families(text)}
+    assert {"golaunch_build_info", "golaunch_check_timestamp_seconds"} <= names
 
 
 def test_purge_leaves_nothing_behind(installed: Path) -> None:

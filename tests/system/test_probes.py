@@ -229,19 +229,6 @@ def test_a_stopped_program_ends_with_the_watchdog(machine: Machine, go_server: P
     assert len(entries) == 1, machine.journal_text("-u", name)
 
 
-@pytest.fixture(scope="module")
-def system_bus(machine: Machine) -> None:
-    """dbus, as a real host has it; without default dependencies, so that it alone
-    pulls in nothing of sysinit.target."""
-    for unit_name in ("dbus.socket", "dbus.service"):
-        machine.write(
-            f"/run/systemd/system/{unit_name}.d/test.conf", "[Unit]\nDefaultDependencies=no\n"
-        )
-    machine.run("systemctl", "daemon-reload")
-    machine.run("systemctl", "start", "dbus.socket", "dbus.service")
-    assert machine.show("dbus.service")["ActiveState"] == "active"
-
-
 @pytest.mark.usefixtures("system_bus")
 def test_a_user_service_asks_the_manager_over_the_system_bus(
     machine: Machine, go_server: Path
