@@ -76,7 +76,7 @@ def check_units(
     reports = []
     if all_units:
         for unit in golaunch_units(manager):
-            reports.append(check_loaded(unit, golaunch_command(unit) or [], environment))
+            reports.append(check_loaded(manager, unit, golaunch_command(unit) or [], environment))
     reports += [check_unit(manager, name, environment) for name in names]
     if report_format == "openmetrics":
         from golaunch.fleet.metrics import render_openmetrics

@@ -12,11 +12,13 @@ import dataclasses
 import json
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from golaunch.findings import Finding, Severity, failed
 from golaunch.fleet.credentials import stage
 from golaunch.fleet.environment import NAME, Identity, identity, rebuild
+from golaunch.fleet.limits import unit_limits
+from golaunch.host.cgroups import Limits
 from golaunch.report import Report
 from golaunch.status import PermissionRefused, UsageError
 from golaunch.systemd.manager import Manager, ServiceUnit
@@ -38,10 +40,12 @@ def check_unit(manager: Manager, name: str, manager_environment: Sequence[str]) 
     if argv is None:
         shown = " ".join(unit.exec_start[0][1]) if unit.exec_start else "nothing"
         raise UsageError(f"--unit {unit.name}: its ExecStart= runs {shown}, not golaunch")
-    return check_loaded(unit, argv, manager_environment)
+    return check_loaded(manager, unit, argv, manager_environment)
 
 
-def check_loaded(unit: ServiceUnit, argv: list[str], manager_environment: Sequence[str]) -> Report:
+def check_loaded(
+    manager: Manager, unit: ServiceUnit, argv: list[str], manager_environment: Sequence[str]
+) -> Report:
     who, notes = identity(unit.service, unit.main_pid)
     if os.geteuid() != 0 and who.uid != os.geteuid():
         raise PermissionRefused(
@@ -54,8 +58,15 @@ def check_loaded(unit: ServiceUnit, argv: list[str], manager_environment: Sequen
         environment, more = rebuild(unit.name, unit.service, manager_environment, who, where)
         if staged_path:
             environment["CREDENTIALS_DIRECTORY"] = staged_path
-        notify_access = str(unit.service.get("NotifyAccess", "none"))
-        document = _in_child(unit, argv, environment, who, notify_access)
+        job = Job(
+            unit.name,
+            argv,
+            environment,
+            str(unit.service.get("NotifyAccess", "none")),
+            unit_limits(manager, unit),
+            str(unit.service.get("WorkingDirectory") or "/"),
+        )
+        document = _in_child(job, who)
     finally:
         staged.remove()
 
@@ -73,13 +84,18 @@ def check_loaded(unit: ServiceUnit, argv: list[str], manager_environment: Sequen
     return Report(report.program, findings, shown, report.binary, report.probes, unit=unit.name)
 
 
-def _in_child(
-    unit: ServiceUnit,
-    argv: list[str],
-    environment: Mapping[str, str],
-    who: Identity,
-    notify_access: str,
-) -> dict[str, Any]:
+class Job(NamedTuple):
+    """What the child needs to check a unit as its service's golaunch would."""
+
+    unit: str
+    argv: list[str]
+    environment: dict[str, str]
+    notify_access: str
+    limits: Limits
+    working_directory: str
+
+
+def _in_child(job: Job, who: Identity) -> dict[str, Any]:
     _load_everything_first()
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -87,8 +103,8 @@ def _in_child(
         os.close(read_end)
         status = 0
         try:
-            _become(who, unit.service.get("WorkingDirectory") or "/", environment)
-            document = _check_as_service(unit.name, argv, environment, notify_access)
+            _become(who, job.working_directory, job.environment)
+            document = _check_as_service(job)
         except BaseException as e:  # whatever happens, the parent gets a finding
             document = {"error": f"{type(e).__name__}: {e}"}
             status = 70
@@ -141,10 +157,8 @@ def _become(who: Identity, directory: str, environment: Mapping[str, str]) -> No
     os.chdir(directory.lstrip("!-") or "/")
 
 
-def _check_as_service(
-    unit: str, argv: list[str], environment: Mapping[str, str], notify_access: str
-) -> dict[str, Any]:
-    """What `golaunch --check --json` with ARGV's options would say, in this environment."""
+def _check_as_service(job: Job) -> dict[str, Any]:
+    """What `golaunch --check --json` with the unit's options would say, in its environment."""
     from golaunch.checks import run_checks
     from golaunch.cli import cli_values, parse
     from golaunch.commands import probes_shown
@@ -156,13 +170,14 @@ def _check_as_service(
     from golaunch.systemd.manager import KnownView, UnitView
 
     try:
-        options = parse(argv[1:])
+        options = parse(job.argv[1:])
     except UsageError as e:
         message = str(e).splitlines()[0]
         return _as_document(Report(None, [failed("config", f"ExecStart=: {message}")]))
     if options is None:
         return _as_document(Report(None, [failed("config", "ExecStart= only asks for help")]))
     values = cli_values(options)
+    environment = job.environment
     path = locate_config_file(options["config_path"], environment)
     try:
         config, _ = load(values, environment, path)
@@ -170,8 +185,8 @@ def _check_as_service(
         return _as_document(Report(values.get("program"), e.findings))
     if config.program is None:
         return _as_document(Report(None, [failed("config", "no program in ExecStart= or config")]))
-    ctx = build_context(config, environment, config_path=path)
-    view = KnownView(UnitView(unit, {"NotifyAccess": notify_access}, None))
+    ctx = build_context(config, environment, config_path=path, limits=job.limits)
+    view = KnownView(UnitView(job.unit, {"NotifyAccess": job.notify_access}, None))
     ctx = dataclasses.replace(ctx, manager=view)
     report = Report(
         ctx.program_label,

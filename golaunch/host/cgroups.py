@@ -83,6 +83,38 @@ class ProcTables:
             return None  # no /proc, or no cgroups: no limits to find
 
 
+class Limits:
+    """The memory limit and CPU quota a program will run under: read from the cgroups
+    of TABLES when asked, or known already (FIXED: each a Limit, None, or the
+    CgroupError reading it gave), as when a unit is checked from outside."""
+
+    __slots__ = ("fixed", "tables")
+
+    def __init__(
+        self,
+        tables: ProcTables | None = None,
+        fixed: tuple[Limit | CgroupError | None, Limit | CgroupError | None] | None = None,
+    ) -> None:
+        self.tables = tables
+        self.fixed = fixed
+
+    def memory(self) -> Limit | None:
+        if self.fixed is not None:
+            return _given(self.fixed[0])
+        return memory_limit(self.tables) if self.tables else None
+
+    def cpu(self) -> Limit | None:
+        if self.fixed is not None:
+            return _given(self.fixed[1])
+        return cpu_limit(self.tables) if self.tables else None
+
+
+def _given(value: Limit | CgroupError | None) -> Limit | None:
+    if isinstance(value, CgroupError):
+        raise value
+    return value
+
+
 def find_hierarchy(controller: str, tables: ProcTables) -> Hierarchy | None:
     """Where CONTROLLER's hierarchy has this process's cgroup; None when it cannot be found."""
     own, mounts = tables.cgroup, tables.mountinfo

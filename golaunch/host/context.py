@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from golaunch.config.schema import Config
+from golaunch.host.cgroups import Limits
 from golaunch.host.environment import inherit
 from golaunch.host.godirs import GoDir, GoEnvFiles, compute_gocache, compute_gomodcache
 from golaunch.host.goruntime import Setting, exported, plan
@@ -77,9 +78,13 @@ def resolve_notify_mode(mode: str, inherited: Mapping[str, str]) -> str:
 
 
 def build_context(
-    config: Config, inherited: Mapping[str, str], config_path: str | None = None
+    config: Config,
+    inherited: Mapping[str, str],
+    config_path: str | None = None,
+    limits: Limits | None = None,
 ) -> LaunchContext:
-    """Compute GOROOT, the Go directories and the program's environment from the config."""
+    """Compute GOROOT, the Go directories and the program's environment from the config.
+    LIMITS: the cgroup limits the program will run under; by default, golaunch's own."""
     if config.program is None:
         raise ValueError("build_context needs a program")  # the CLI ensures one
     notify_mode = resolve_notify_mode(config.notify.mode, inherited)
@@ -100,7 +105,7 @@ def build_context(
         inspect_program(program, environment, config.libraries.require) if program else None
     )
     runtime = plan(
-        inspection.buildinfo if inspection else None, environment, config.go.memlimit_ratio
+        inspection.buildinfo if inspection else None, environment, config.go.memlimit_ratio, limits
     )
     environment.update(exported(runtime))
     return LaunchContext(

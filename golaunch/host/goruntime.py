@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Literal
 
 from golaunch.elf.buildinfo import BuildInfo
-from golaunch.host.cgroups import CgroupError, Limit, ProcTables, cpu_limit, memory_limit
+from golaunch.host.cgroups import CgroupError, Limit, Limits, ProcTables
 from golaunch.host.goversion import compare, parse_go_version
 
 AUTOMEMLIMIT = "github.com/KimMachineGun/automemlimit"
@@ -50,15 +50,17 @@ def plan(
     buildinfo: BuildInfo | None,
     environment: Mapping[str, str],
     ratio: float,
+    limits: Limits | None = None,
     root: str = "",
 ) -> tuple[Setting, ...]:
-    """One Setting per variable for a Go program; nothing for any other program."""
+    """One Setting per variable for a Go program; nothing for any other program.
+    LIMITS: this process's cgroups' (under ROOT, for tests) unless given."""
     if buildinfo is None:
         return ()
-    tables = ProcTables.read(root)
+    limits = limits or Limits(ProcTables.read(root))
     return (
-        _gomemlimit(buildinfo, environment, ratio, tables),
-        _gomaxprocs(buildinfo, environment, tables),
+        _gomemlimit(buildinfo, environment, ratio, limits),
+        _gomaxprocs(buildinfo, environment, limits),
     )
 
 
@@ -67,12 +69,12 @@ def exported(settings: tuple[Setting, ...]) -> dict[str, str]:
 
 
 def _gomemlimit(
-    info: BuildInfo, environment: Mapping[str, str], ratio: float, tables: ProcTables | None
+    info: BuildInfo, environment: Mapping[str, str], ratio: float, limits: Limits
 ) -> Setting:
     name = "GOMEMLIMIT"
     given = environment.get(name)
     if given is not None:
-        return _judge_given_memlimit(given, tables)
+        return _judge_given_memlimit(given, limits)
     if ratio == 0:
         return Setting(name, "kept", None, "go.memlimit_ratio = 0 turns it off")
     if _older_than(info, "1.19"):
@@ -80,7 +82,7 @@ def _gomemlimit(
     if _links(info, AUTOMEMLIMIT):
         return Setting(name, "kept", None, f"the program links {AUTOMEMLIMIT}, which sets it")
     try:
-        limit = memory_limit(tables) if tables else None
+        limit = limits.memory()
     except CgroupError as e:
         return Setting(name, "unreadable", None, str(e))
     if limit is None:
@@ -89,14 +91,14 @@ def _gomemlimit(
     return Setting(name, "set", str(value), f"{ratio:g} of the limit, {limit.amount} bytes", limit)
 
 
-def _judge_given_memlimit(given: str, tables: ProcTables | None) -> Setting:
+def _judge_given_memlimit(given: str, limits: Limits) -> Setting:
     name = "GOMEMLIMIT"
     size = parse_byte_count(given)
     if size is None:
         why = "Go accepts a byte count with an optional B, KiB, MiB, GiB or TiB suffix, or off"
         return Setting(name, "malformed", given, f"the runtime refuses it and dies at start: {why}")
     try:
-        limit = memory_limit(tables) if tables else None
+        limit = limits.memory()
     except CgroupError:
         limit = None  # the unit chose; an unreadable file changes nothing here
     if limit is not None and size > limit.amount:
@@ -104,16 +106,14 @@ def _judge_given_memlimit(given: str, tables: ProcTables | None) -> Setting:
     return Setting(name, "kept", given, "set for the program, which golaunch respects", limit)
 
 
-def _gomaxprocs(
-    info: BuildInfo, environment: Mapping[str, str], tables: ProcTables | None
-) -> Setting:
+def _gomaxprocs(info: BuildInfo, environment: Mapping[str, str], limits: Limits) -> Setting:
     name = "GOMAXPROCS"
     if name in environment:
         return Setting(name, "kept", environment[name], "set for the program")
     if _links(info, AUTOMAXPROCS):
         return Setting(name, "kept", None, f"the program links {AUTOMAXPROCS}, which sets it")
     try:
-        limit = cpu_limit(tables) if tables else None
+        limit = limits.cpu()
     except CgroupError as e:
         return Setting(name, "unreadable", None, str(e))
     if limit is None:

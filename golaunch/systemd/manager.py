@@ -200,6 +200,13 @@ class Manager:
         (units,) = self._call("/org/freedesktop/systemd1", f"{SYSTEMD}.Manager", "ListUnits", "")
         return sorted(u[0] for u in units if u[0].endswith(".service") and u[2] == "loaded")
 
+    def slice_settings(self, name: str) -> dict[str, Any]:
+        """A slice's org.freedesktop.systemd1.Slice properties (MemoryMax=, Slice=, ...)."""
+        (path,) = self._call(
+            "/org/freedesktop/systemd1", f"{SYSTEMD}.Manager", "LoadUnit", "s", name
+        )
+        return self._properties(path, f"{SYSTEMD}.Slice")
+
     def service(self, name: str) -> ServiceUnit:
         """NAME as the manager has it; loading it first (a template instance) if need be.
         Raises UsageError for a unit that does not exist or is not a service."""

@@ -187,3 +187,41 @@ def test_no_bus_no_answer(machine: Machine) -> None:
     )
     assert run.returncode == 69
     assert run.stderr.startswith("golaunch: cannot reach the service manager over the system bus")
+
+
+def runtime_messages(report: dict) -> dict[str, str]:  # type: ignore[type-arg]
+    return {
+        f["fields"]["GOLAUNCH_VARIABLE"]: f["message"]
+        for f in report["findings"]
+        if f["check"] == "runtime"
+    }
+
+
+def test_the_units_memory_limit_running_and_stopped(machine: Machine, go_server: Path) -> None:
+    """GOMEMLIMIT as the unit's golaunch computes it: from the running service's cgroup,
+    or for a stopped unit from its settings and its slice's."""
+    machine.install(
+        {"fleet-mem.slice": "[Unit]\nDefaultDependencies=no\n[Slice]\nMemoryMax=300M\n"}
+    )
+    running, stopped = "fleet-mem-running.service", "fleet-mem-stopped.service"
+    exec_start = f"{GOLAUNCH} -- {go_server} -listen 127.0.0.1:{free_port()}"
+    machine.install(
+        {
+            running: unit(exec_start, "MemoryMax=200M", "Slice=fleet-mem.slice"),
+            stopped: unit(exec_start, "Slice=fleet-mem.slice"),
+        }
+    )
+    machine.start_ok(running)
+    launched = machine.environ(int(machine.show(running)["MainPID"]))["GOMEMLIMIT"]
+    status, report = check(machine, "--unit", running)
+    assert status == 0, report
+    message = runtime_messages(report)["GOMEMLIMIT"]
+    assert message.startswith(f"GOMEMLIMIT={launched}: ") and launched == str(
+        int(0.9 * (200 << 20))
+    )
+    assert report["environment"]["GOMEMLIMIT"] == launched
+    status, report = check(machine, "--unit", stopped)
+    message = runtime_messages(report)["GOMEMLIMIT"]
+    assert message.startswith(f"GOMEMLIMIT={int(0.9 * (300 << 20))}: ")
+    assert message.endswith("(from MemoryMax= of fleet-mem.slice)")
+    machine.run("systemctl", "stop", running)

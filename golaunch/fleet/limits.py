@@ -1,0 +1,81 @@
+"""The memory limit and CPU quota a unit's program will run under, seen from outside.
+
+A running unit's are read from its main process's cgroups, as its golaunch read
+them. A stopped unit has no cgroup: its settings, and its slices' up to the
+root slice, say what the next start will get (MemoryHigh= only where memory is a
+cgroup v2 controller: v1 has no such limit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from golaunch.host.cgroups import (
+    CgroupError,
+    Limit,
+    Limits,
+    ProcTables,
+    cpu_limit,
+    find_hierarchy,
+    memory_limit,
+)
+from golaunch.systemd.manager import NO_LIMIT, Manager, ServiceUnit
+
+
+def unit_limits(manager: Manager, unit: ServiceUnit) -> Limits:
+    if unit.main_pid:
+        tables = _process_tables(unit.main_pid)
+        if tables is not None:
+            return Limits(fixed=(_read(memory_limit, tables), _read(cpu_limit, tables)))
+    return _from_settings(manager, unit)
+
+
+def _process_tables(pid: int) -> ProcTables | None:
+    try:
+        with open(f"/proc/{pid}/cgroup", encoding="utf-8") as own:
+            cgroup = own.read()
+        with open("/proc/self/mountinfo", encoding="utf-8") as mounts:
+            return ProcTables(cgroup, mounts.read())  # both relative to our namespaces
+    except OSError:
+        return None  # it just exited: fall back on the settings
+
+
+def _read(
+    reader: Callable[[ProcTables], Limit | None], tables: ProcTables
+) -> Limit | CgroupError | None:
+    try:
+        return reader(tables)
+    except CgroupError as e:
+        return e
+
+
+def _from_settings(manager: Manager, unit: ServiceUnit) -> Limits:
+    own = ProcTables.read()
+    memory = find_hierarchy("memory", own) if own else None
+    keys = ["MemoryMax"] + (["MemoryHigh"] if memory is None or memory.version == 2 else [])
+    memories: list[Limit] = []
+    cpus: list[Limit] = []
+    name, settings, leaf = unit.name, unit.service, True
+    while True:
+        memories += [
+            Limit(int(settings[key]), 1, f"{key}= of {name}", leaf)
+            for key in keys
+            if _set(settings.get(key))
+        ]
+        quota = settings.get("CPUQuotaPerSecUSec")
+        if isinstance(quota, int) and _set(quota):
+            cpus.append(Limit(quota, 1_000_000, f"CPUQuota= of {name}", leaf))
+        parent = settings.get("Slice") or ""
+        if not parent or parent in ("-.slice", name):
+            break
+        name, settings, leaf = parent, manager.slice_settings(parent), False
+    return Limits(fixed=(_tightest(memories), _tightest(cpus)))
+
+
+def _set(value: Any) -> bool:
+    return isinstance(value, int) and 0 < value < NO_LIMIT
+
+
+def _tightest(limits: list[Limit]) -> Limit | None:
+    return min(limits, key=lambda limit: limit.amount / limit.per) if limits else None
