@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 import readiness  # noqa: E402  (bench/readiness.py, beside this file)
 
+import units  # noqa: E402  (bench/units.py, beside this file)
 from tests.helpers.elf import cgo_program_built  # noqa: E402  (the tests' own fixtures)
 from tests.helpers.toolchain import go_bin  # noqa: E402
 
@@ -207,6 +208,7 @@ def main() -> None:
         print(f"  {title:<16} {before:>7.1f} ms -> {after:>6.1f} ms")
     shutil.rmtree(cache, ignore_errors=True)
     readiness.report(WORK)
+    units.report(WORK / "units")
 
 
 if __name__ == "__main__":
