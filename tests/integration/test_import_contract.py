@@ -26,6 +26,8 @@ sys.argv = ["golaunch", *sys.argv[1:]]
 main()
 """
 HEAVY = ("click", "pydantic", "pydantic_settings", "cysystemd")
+# Only --check --unit and --all-units need these; no start ever does.
+UNIT_CHECK_ONLY = ("jeepney", "prometheus_client")
 
 
 def imported_by_a_start(cache: Path) -> set[str]:
@@ -61,3 +63,5 @@ def test_a_cached_launch_imports_no_click_pydantic_or_cysystemd(tmp_path: Path) 
     warm = imported_by_a_start(tmp_path)
     assert heavy(warm) == set()
     assert "golaunch.startup" in warm  # and it did go through the launch path
+    assert {m for m in cold | warm if m.split(".")[0] in UNIT_CHECK_ONLY} == set()
+    assert not any(m.startswith("golaunch.fleet") for m in cold | warm)
