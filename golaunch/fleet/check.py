@@ -55,7 +55,7 @@ def check_loaded(
     staged_path, service_path = staged.directory, f"/run/credentials/{unit.name}"
     try:
         where = service_path if staged_path else None
-        environment, more = rebuild(unit.name, unit.service, manager_environment, who, where)
+        environment, more = rebuild(unit.service, manager_environment, who, where)
         if staged_path:
             environment["CREDENTIALS_DIRECTORY"] = staged_path
         job = Job(

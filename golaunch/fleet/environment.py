@@ -77,9 +77,20 @@ def identity(service: Mapping[str, Any], main_pid: int) -> tuple[Identity, list[
     user = service.get("User") or None
     if user is None:
         return Identity(0, 0, [], None, None, None), notes
-    entry = pwd.getpwuid(int(user)) if user.isdigit() else pwd.getpwnam(user)
-    gid = _group(service.get("Group") or "") if service.get("Group") else entry.pw_gid
-    groups = [_group(g) for g in service.get("SupplementaryGroups", [])]
+    try:
+        entry = pwd.getpwuid(int(user)) if user.isdigit() else pwd.getpwnam(user)
+    except KeyError:
+        why = f"User={user} does not exist: systemd would refuse to start the unit (217/USER)"
+        return Identity(65534, 65534, [], "nobody", None, None), [
+            failed(NAME, f"{why}; checked as nobody")
+        ]
+    try:
+        gid = _group(service["Group"]) if service.get("Group") else entry.pw_gid
+        groups = [_group(g) for g in service.get("SupplementaryGroups", [])]
+    except KeyError as e:
+        why = f"group {e.args[0]} does not exist: systemd would refuse to start the unit"
+        notes.append(failed(NAME, f"{why} (216/GROUP); checked without it"))
+        gid, groups = entry.pw_gid, []
     return Identity(entry.pw_uid, gid, groups, entry.pw_name, entry.pw_dir, entry.pw_shell), notes
 
 
@@ -91,9 +102,15 @@ def _name(uid: int) -> str | None:
 
 
 def _group(name: str) -> int:
+    """Raises KeyError(NAME) for a group that does not exist."""
     import grp
 
-    return int(name) if name.isdigit() else grp.getgrnam(name).gr_gid
+    if name.isdigit():
+        return int(name)
+    try:
+        return grp.getgrnam(name).gr_gid
+    except KeyError:
+        raise KeyError(name) from None
 
 
 def _process_identity(pid: int) -> tuple[int, int, list[int]] | None:
@@ -109,7 +126,6 @@ def _process_identity(pid: int) -> tuple[int, int, list[int]] | None:
 
 
 def rebuild(
-    unit: str,
     service: Mapping[str, Any],
     manager_environment: Sequence[str],
     who: Identity,

@@ -171,9 +171,12 @@ class Manager:
         from jeepney.wrappers import DBusErrorResponse, unwrap_msg
 
         address = DBusAddress(path, bus_name=SYSTEMD, interface=interface)
-        reply = self.connection.send_and_get_reply(
-            new_method_call(address, method, signature, args), timeout=30
-        )
+        try:
+            reply = self.connection.send_and_get_reply(
+                new_method_call(address, method, signature, args), timeout=30
+            )
+        except (OSError, TimeoutError) as e:
+            raise ManagerUnavailable(f"the service manager did not answer {method}: {e}") from None
         try:
             return unwrap_msg(reply)
         except DBusErrorResponse as e:
