@@ -16,9 +16,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from golaunch.findings import Finding, failed, skipped
+from golaunch.systemd.manager import NO_LIMIT
 
 NAME = "unit"
-NO_LIMIT = 2**64 - 1
 
 # The directories a system service's *Directory= settings live under.
 DIRECTORIES = {

@@ -19,26 +19,17 @@ from golaunch.host.cgroups import (
     cpu_limit,
     find_hierarchy,
     memory_limit,
+    tightest,
 )
 from golaunch.systemd.manager import NO_LIMIT, Manager, ServiceUnit
 
 
 def unit_limits(manager: Manager, unit: ServiceUnit) -> Limits:
     if unit.main_pid:
-        tables = _process_tables(unit.main_pid)
-        if tables is not None:
+        tables = ProcTables.read(pid=str(unit.main_pid))
+        if tables is not None:  # else it just exited: the settings say the same
             return Limits(fixed=(_read(memory_limit, tables), _read(cpu_limit, tables)))
     return _from_settings(manager, unit)
-
-
-def _process_tables(pid: int) -> ProcTables | None:
-    try:
-        with open(f"/proc/{pid}/cgroup", encoding="utf-8") as own:
-            cgroup = own.read()
-        with open("/proc/self/mountinfo", encoding="utf-8") as mounts:
-            return ProcTables(cgroup, mounts.read())  # both relative to our namespaces
-    except OSError:
-        return None  # it just exited: fall back on the settings
 
 
 def _read(
@@ -70,12 +61,8 @@ def _from_settings(manager: Manager, unit: ServiceUnit) -> Limits:
         if not parent or parent in ("-.slice", name):
             break
         name, settings, leaf = parent, manager.slice_settings(parent), False
-    return Limits(fixed=(_tightest(memories), _tightest(cpus)))
+    return Limits(fixed=(tightest(memories), tightest(cpus)))
 
 
 def _set(value: Any) -> bool:
     return isinstance(value, int) and 0 < value < NO_LIMIT
-
-
-def _tightest(limits: list[Limit]) -> Limit | None:
-    return min(limits, key=lambda limit: limit.amount / limit.per) if limits else None

@@ -74,13 +74,15 @@ class ProcTables:
         self.root = root  # the fixture prefix
 
     @classmethod
-    def read(cls, root: str = "") -> ProcTables | None:
+    def read(cls, root: str = "", pid: str = "self") -> ProcTables | None:
+        """This process's tables, or process PID's cgroups (with our mounts: both are
+        relative to our namespaces, which is where the paths are then opened)."""
         try:
             return cls(
-                _read(root + "/proc/self/cgroup"), _read(root + "/proc/self/mountinfo"), root
+                _read(f"{root}/proc/{pid}/cgroup"), _read(root + "/proc/self/mountinfo"), root
             )
         except OSError:
-            return None  # no /proc, or no cgroups: no limits to find
+            return None  # no /proc, no cgroups, or no such process: no limits to find
 
 
 class Limits:
@@ -200,7 +202,7 @@ def memory_limit(tables: ProcTables) -> Limit | None:
             value = _read_limit(directory, name, parse)
             if value is not None:
                 found.append(Limit(*value, _shown(directory, name, root), depth == 0))
-    return _tightest(found)
+    return tightest(found)
 
 
 def cpu_limit(tables: ProcTables) -> Limit | None:
@@ -223,10 +225,11 @@ def cpu_limit(tables: ProcTables) -> Limit | None:
                 value = (value[0], period[0] if period else 100_000)
         if value is not None:
             found.append(Limit(*value, _shown(directory, name, root), depth == 0))
-    return _tightest(found)
+    return tightest(found)
 
 
-def _tightest(limits: Sequence[Limit]) -> Limit | None:
+def tightest(limits: Sequence[Limit]) -> Limit | None:
+    """The limit that allows the least, of one kind."""
     # min() keeps the first of equals: the level nearest the process, which the
     # runtime itself would read.
     return min(limits, key=lambda limit: limit.amount / limit.per) if limits else None
