@@ -11,13 +11,16 @@ import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from golaunch.config.file import ConfigFile
 from golaunch.config.schema import Config
 from golaunch.findings import Finding
-from golaunch.host.context import build_context, resolve_notify_mode
+from golaunch.host.context import LaunchContext, build_context, resolve_notify_mode
 from golaunch.status import ExitStatus, OutputError, OutputFileError
+
+if TYPE_CHECKING:
+    from golaunch.report import Report
 
 
 def launch(config: Config, environ: Mapping[str, str], config_path: str | None) -> int:
@@ -45,20 +48,24 @@ def check(
     config_path: str | None,
     output: str | None = None,
 ) -> int:
+    report = check_report(build_context(config, environ, config_path=config_path))
+    _print_report(report, report_format == "json", output)
+    return ExitStatus.OK if report.ok else ExitStatus.CONFIG
+
+
+def check_report(ctx: LaunchContext) -> Report:
+    """Every check run over CTX, as --check reports it (also --check --unit's child)."""
     from golaunch.checks import run_checks
     from golaunch.host.program import binary_document
     from golaunch.report import Report
 
-    ctx = build_context(config, environ, config_path=config_path)
-    report = Report(
+    return Report(
         ctx.program_label,
         run_checks(ctx),
         ctx.shown_environment,
         binary_document(ctx.inspection),
-        probes_shown(config),
+        probes_shown(ctx.config),
     )
-    _print_report(report, report_format == "json", output)
-    return ExitStatus.OK if report.ok else ExitStatus.CONFIG
 
 
 def check_units(

@@ -159,13 +159,11 @@ def _become(who: Identity, directory: str, environment: Mapping[str, str]) -> No
 
 def _check_as_service(job: Job) -> dict[str, Any]:
     """What `golaunch --check --json` with the unit's options would say, in its environment."""
-    from golaunch.checks import run_checks
     from golaunch.cli import cli_values, parse
-    from golaunch.commands import probes_shown
+    from golaunch.commands import check_report
     from golaunch.config.file import locate_config_file
     from golaunch.config.validate import ConfigInvalid, load
     from golaunch.host.context import build_context
-    from golaunch.host.program import binary_document
     from golaunch.report import render_json
     from golaunch.systemd.manager import KnownView, UnitView
 
@@ -187,14 +185,7 @@ def _check_as_service(job: Job) -> dict[str, Any]:
         return _as_document(Report(None, [failed("config", "no program in ExecStart= or config")]))
     ctx = build_context(config, environment, config_path=path, limits=job.limits)
     view = KnownView(UnitView(job.unit, {"NotifyAccess": job.notify_access}, None))
-    ctx = dataclasses.replace(ctx, manager=view)
-    report = Report(
-        ctx.program_label,
-        run_checks(ctx),
-        ctx.shown_environment,
-        binary_document(ctx.inspection),
-        probes_shown(config),
-    )
+    report = check_report(dataclasses.replace(ctx, manager=view))
     return dict(json.loads(render_json(report)))
 
 
