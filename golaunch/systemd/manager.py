@@ -146,8 +146,7 @@ NO_LIMIT = 2**64 - 1  # systemd's "infinity" for a usec or byte setting
 
 class ServiceUnit(NamedTuple):
     name: str
-    active_state: str
-    main_pid: int
+    main_pid: int  # 0 when it is not running
     exec_start: list[tuple[str, list[str]]]  # (path, argv) of each ExecStart= command
     service: dict[str, Any]  # org.freedesktop.systemd1.Service properties, unwrapped
 
@@ -224,6 +223,4 @@ class Manager:
             raise UsageError(f"--unit {name}: the unit is not loaded ({why}); see systemctl status")
         service = self._properties(path, f"{SYSTEMD}.Service")
         commands = [(c[0], list(c[1])) for c in service.get("ExecStart", [])]
-        return ServiceUnit(
-            unit["Id"], unit["ActiveState"], int(service.get("MainPID", 0)), commands, service
-        )
+        return ServiceUnit(unit["Id"], int(service.get("MainPID", 0)), commands, service)

@@ -76,7 +76,7 @@ def test_what_systemd_leaves_out_and_cannot_be_rebuilt(tmp_path: Path) -> None:
 
 def test_which_exec_start_runs_golaunch() -> None:
     def unit(*commands: tuple[str, list[str]]) -> ServiceUnit:
-        return ServiceUnit("x.service", "active", 0, list(commands), {})
+        return ServiceUnit("x.service", 0, list(commands), {})
 
     assert golaunch_command(unit(("/usr/bin/golaunch", ["golaunch", "--", "/a"]))) == [
         "golaunch",
