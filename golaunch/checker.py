@@ -22,7 +22,6 @@ import json
 import os
 import select
 import signal
-import socket
 import sys
 import time
 from collections.abc import Mapping
@@ -30,10 +29,15 @@ from typing import Any
 
 from golaunch.findings import failed
 from golaunch.probes import Probe, attempt, backoff, parse_probe, waiting_message
-from golaunch.systemd.notify import Notifier, NotifyError, ascii_status, connect_notifier
+from golaunch.systemd.notify import (
+    Notifier,
+    NotifyError,
+    ascii_status,
+    barrier,
+    connect_notifier,
+)
 
 WATCHDOG_FAILURES = 3  # in a row, before WATCHDOG=trigger
-BARRIER_TIMEOUT = 5.0
 
 
 class ProgramExited(Exception):
@@ -60,12 +64,13 @@ class Checker:
         deadline = time.monotonic() + timeout if timeout else None
         pauses = backoff(float(self.spec["interval"]))
         attempts, error = 0, ""
-        while deadline is None or time.monotonic() < deadline:
+        while (left := _left(deadline)) > 0:
             attempts += 1
-            error = attempt(self.probe, self.attempt_timeout) or ""
+            error = attempt(self.probe, min(self.attempt_timeout, left)) or ""
             if not error:
                 return True, attempts, ""
-            pause = next(pauses)
+            # Neither the attempt nor the pause may run past the deadline.
+            pause = min(next(pauses), max(0.0, _left(deadline)))
             next_in = pause + self.attempt_timeout if timeout else None
             self.notify(waiting_message(self.probe.url, attempts, error, next_in))
             self.pause(pause)
@@ -102,20 +107,8 @@ class Checker:
                 self.notify("WATCHDOG=1")
 
 
-def barrier(address: str, timeout: float = BARRIER_TIMEOUT) -> None:
-    """BARRIER=1 (sd_notify(3)): its own datagram with one fd; wait until the manager closes it."""
-    import array
-
-    read_end, write_end = os.pipe()
-    target = "\0" + address[1:] if address.startswith("@") else address
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
-        fds = array.array("i", [write_end])
-        sock.sendmsg([b"BARRIER=1"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)], 0, target)
-    os.close(write_end)
-    poll = select.poll()
-    poll.register(read_end, select.POLLHUP)
-    poll.poll(int(timeout * 1000))
-    os.close(read_end)
+def _left(deadline: float | None) -> float:
+    return float("inf") if deadline is None else deadline - time.monotonic()
 
 
 def log(spec: Mapping[str, Any], check: str, message: str, **fields: str) -> None:
@@ -135,7 +128,9 @@ def run(spec: Mapping[str, Any]) -> int:
         message = f"{why} ({attempts} attempts; last: {error}); stopping {program}"
         log(spec, "ready-probe", message, GOLAUNCH_ATTEMPTS=str(attempts))
         checker.notify(ascii_status(f"STATUS=golaunch: {message}"))
-        os.kill(int(spec["main_pid"]), signal.SIGTERM)
+        # Through the pidfd: the PID may have been reused by now, the pidfd cannot be.
+        signal.pidfd_send_signal(int(spec["pidfd"]), signal.SIGTERM)
+        barrier(os.environ["NOTIFY_SOCKET"])
         return 1
     checker.notify("READY=1\n" + ascii_status(f"STATUS=golaunch: {url} answers; running {program}"))
     barrier(os.environ["NOTIFY_SOCKET"])
@@ -145,12 +140,23 @@ def run(spec: Mapping[str, Any]) -> int:
     message = f"{url} failed {failures} times in a row (last: {error}); asking for the watchdog"
     log(spec, "watchdog", message)
     checker.notify(ascii_status(f"STATUS=golaunch: {message}") + "\nWATCHDOG=trigger")
+    # As for READY=1: exiting at once would leave the trigger and its reason unattributed.
+    barrier(os.environ["NOTIFY_SOCKET"])
     return 1
+
+
+def close_inherited_fds(keep: int) -> None:
+    """Close every fd but stdio and KEEP: a listener systemd passed in (LISTEN_FDS) must not
+    stay open here, or the kernel completes handshakes for a program that serves nothing."""
+    os.closerange(3, keep)
+    os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
 
 
 def main() -> None:
     try:
-        status = run(json.loads(sys.argv[1]))
+        spec = json.loads(sys.argv[1])
+        close_inherited_fds(int(spec["pidfd"]))
+        status = run(spec)
     except ProgramExited:
         status = 0  # the program ended: nothing left to check
     except NotifyError as e:

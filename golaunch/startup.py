@@ -18,7 +18,7 @@ from golaunch.findings import Finding, Severity, failed
 from golaunch.host.context import LaunchContext, go_dirs_in_play
 from golaunch.status import ExitStatus
 from golaunch.systemd.journal import finding_fields, launch_fields
-from golaunch.systemd.notify import Notifier, NotifyError, ascii_status
+from golaunch.systemd.notify import Notifier, NotifyError, ascii_status, watchdog_usec
 
 
 def connect(
@@ -115,8 +115,7 @@ def hand_over_readiness(ctx: LaunchContext, notifier: Notifier, effects: Effects
         "attempt_timeout": notify.probe_attempt_timeout,
         "timeout": notify.probe_timeout,
         "watchdog": notify.watchdog,
-        "watchdog_usec": int(ctx.inherited.get("WATCHDOG_USEC", "0") or 0),
-        "main_pid": os.getpid(),
+        "watchdog_usec": watchdog_usec(ctx.inherited, os.getpid()) or 0,  # the config check
         "program": ctx.program_label,
         "log_target": ctx.config.log.target,
     }

@@ -17,6 +17,7 @@ from golaunch.probes import Probe, attempt, backoff, parse_probe, waiting_messag
 from golaunch.systemd.notify import Notifier, NotifyError
 
 NAME = "wait"
+MIN_ATTEMPT = 0.05  # seconds: the last attempt before the deadline still gets this
 
 
 def wait_for(
@@ -34,9 +35,18 @@ def wait_for(
     errors: dict[str, str] = {}
     pauses = backoff(interval)
     attempts = 0
+
+    def budget() -> float:
+        return (
+            attempt_timeout
+            if deadline is None
+            else max(MIN_ATTEMPT, min(attempt_timeout, deadline - clock()))
+        )
+
     while True:
         attempts += 1
-        pending = [p for p in pending if _still_failing(p, attempt_timeout, errors)]
+        # Each attempt within what is left: the deadline is the gate's, not the probes'.
+        pending = [p for p in pending if _still_failing(p, budget(), errors)]
         if not pending:
             return None
         if deadline is not None and clock() >= deadline:
@@ -46,7 +56,8 @@ def wait_for(
             pause = max(0.0, min(pause, deadline - clock()))
         if notifier is not None:
             url = pending[0].url
-            next_in = pause + attempt_timeout if config.timeout else None
+            # The next round: this pause, then one attempt for each probe still failing.
+            next_in = pause + attempt_timeout * len(pending) if config.timeout else None
             with contextlib.suppress(NotifyError):  # the start's notify check says the rest
                 notifier(waiting_message(url, attempts, errors[url], next_in))
         sleep(pause)

@@ -6,9 +6,12 @@ happens, in golaunch/config/validate.py and golaunch/config/rules.py.
 
 from __future__ import annotations
 
+import os
+
 from golaunch.findings import Finding, failed, warned
 from golaunch.host.context import LaunchContext
 from golaunch.host.environment import NEVER_INHERITED_PREFIXES, never_inherited
+from golaunch.systemd.notify import watchdog_usec
 
 NAME = "config"
 _GLOB = frozenset("*?[")
@@ -32,13 +35,35 @@ def _notify_problems(ctx: LaunchContext) -> list[Finding]:
         problems.append(
             report(NAME, f"notify.probe needs notify.mode ready, but {why}: nobody to tell")
         )
-    if notify.watchdog and not ctx.inherited.get("WATCHDOG_USEC"):
+    return problems + _watchdog_problems(ctx)
+
+
+def _watchdog_problems(ctx: LaunchContext) -> list[Finding]:
+    """WatchdogSec= needs someone to ping: golaunch's checker (--watchdog) or the program,
+    which can only with the socket (--notify passthrough). Otherwise systemd kills the
+    program every WatchdogSec=, a restart loop with no word of why."""
+    notify = ctx.config.notify
+    try:
+        usec = watchdog_usec(ctx.inherited, os.getpid())
+    except ValueError as e:
+        return [failed(NAME, f"{e}; golaunch cannot know how often to ping the watchdog")]
+    if notify.watchdog and usec is None:
         # Outside systemd (--check from a shell) nothing sets it: said, not refused.
         report = failed if ctx.inherited.get("NOTIFY_SOCKET") else warned
-        problems.append(
-            report(NAME, "notify.watchdog needs WatchdogSec= in the unit (no WATCHDOG_USEC)")
-        )
-    return problems
+        return [report(NAME, "notify.watchdog needs WatchdogSec= in the unit (no WATCHDOG_USEC)")]
+    if usec is not None and not notify.watchdog and ctx.notify_mode != "passthrough":
+        return [
+            failed(
+                NAME,
+                f"the unit sets WatchdogSec= ({usec / 1e6:g} s), but nothing would ping it: in "
+                f"notify mode {ctx.notify_mode} the program gets no NOTIFY_SOCKET, so systemd "
+                "would kill it every WatchdogSec=; add --watchdog with --ready-probe (golaunch "
+                "pings while the probe passes) or --notify passthrough (the program pings), "
+                "or remove WatchdogSec=",
+                WATCHDOG_USEC=str(usec),
+            )
+        ]
+    return []
 
 
 def _keep_warnings(ctx: LaunchContext) -> list[Finding]:

@@ -29,6 +29,7 @@ def check(ctx: LaunchContext) -> list[Finding]:
                 "behind cannot be reaped when it exits; run under an init (--init, tini)",
             )
         )
+    findings += _passed_socket(notify.probe, ctx)
     view = ctx.manager.result()
     access = view.properties.get("NotifyAccess")
     fields = {"GOLAUNCH_PROBE": notify.probe}
@@ -55,3 +56,20 @@ def check(ctx: LaunchContext) -> list[Finding]:
         every = f"every {notify.probe_interval:g} s, backing off to 2 s"
         findings.append(passed(NAME, f"READY=1 once {notify.probe} succeeds ({every})", **fields))
     return findings
+
+
+def _passed_socket(url: str, ctx: LaunchContext) -> list[Finding]:
+    from golaunch.host.listeners import passed_addresses, targets_passed_socket
+    from golaunch.probes import parse_probe
+
+    if not targets_passed_socket(parse_probe(url), passed_addresses(ctx.inherited, os.getpid())):
+        return []
+    return [
+        warned(
+            NAME,
+            f"{url} targets a socket systemd passed in (LISTEN_FDS): the kernel accepts "
+            "connections on it whether or not the program serves, so the probe passes at "
+            "once; probe with http:// or a file:// the program writes when it is ready",
+            GOLAUNCH_PROBE=url,
+        )
+    ]

@@ -11,8 +11,6 @@ SYSTEMD_VARIABLES = frozenset(
         "LISTEN_FDS",
         "LISTEN_PID",
         "LISTEN_FDNAMES",
-        "WATCHDOG_USEC",
-        "WATCHDOG_PID",
         "INVOCATION_ID",
         "JOURNAL_STREAM",
         "RUNTIME_DIRECTORY",
@@ -24,6 +22,8 @@ SYSTEMD_VARIABLES = frozenset(
         "SYSTEMD_EXEC_PID",
     }
 )
+# Passed on only with the notify socket (notify.mode passthrough).
+NOTIFY_VARIABLES = frozenset({"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"})
 LOCALE_AND_USER = frozenset({"LANG", "LANGUAGE", "TZ", "HOME", "USER", "LOGNAME"})
 GO_RUNTIME_KNOBS = frozenset(
     {
@@ -75,12 +75,13 @@ def never_inherited(name: str) -> bool:
 def inherited_by_rule(name: str, keep: Sequence[str], passthrough_notify: bool) -> bool:
     if never_inherited(name):
         return False
+    if name in NOTIFY_VARIABLES:
+        # Only a program that gets the socket can ping a watchdog (sd_watchdog_enabled(3)).
+        return passthrough_notify
     if name in SYSTEMD_VARIABLES or name in LOCALE_AND_USER or name in GO_RUNTIME_KNOBS:
         return True
     if name.startswith("LC_"):
         return True
-    if name == "NOTIFY_SOCKET":
-        return passthrough_notify
     if not keep:
         return False
     import fnmatch  # pulls in re: 4 ms at every start, for units that use no keep

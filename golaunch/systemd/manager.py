@@ -22,6 +22,9 @@ from typing import Any, NamedTuple
 from golaunch.status import ManagerUnavailable, UsageError
 
 PROPERTIES = ("NotifyAccess",)  # what the ready-probe check judges
+# What makes the answer trustworthy: `systemctl show` exits 0 for a unit it does not
+# know, with every property at its default (NotifyAccess=none).
+IDENTITY = ("LoadState", "MainPID")
 
 
 class UnitView(NamedTuple):
@@ -30,8 +33,13 @@ class UnitView(NamedTuple):
     error: str | None  # why the manager could not be asked
 
 
-def own_unit(cgroup_file: str = "/proc/self/cgroup") -> str | None:
-    """The service unit this process runs in, from its cgroup path."""
+class OwnUnit(NamedTuple):
+    name: str
+    user_manager: int | None  # the uid whose user@UID.service manages it; None: PID 1
+
+
+def own_unit(cgroup_file: str = "/proc/self/cgroup") -> OwnUnit | None:
+    """The service unit this process runs in, and which manager owns it, from its cgroup."""
     try:
         with open(cgroup_file, encoding="utf-8", errors="replace") as f:
             lines = f.read().splitlines()
@@ -41,27 +49,46 @@ def own_unit(cgroup_file: str = "/proc/self/cgroup") -> str | None:
         _, controllers, path = line.split(":", 2) if line.count(":") >= 2 else ("", "x", "")
         # The unified hierarchy (""), or systemd's named one on hybrid hosts.
         if controllers in ("", "name=systemd"):
-            units = [part for part in path.split("/") if part.endswith(".service")]
+            parts = path.split("/")
+            units = [part for part in parts if part.endswith(".service")]
             if units:
-                return units[-1]
+                return OwnUnit(units[-1], _user_manager(parts, units[-1]))
+    return None
+
+
+def _user_manager(parts: list[str], unit: str) -> int | None:
+    """UID when UNIT lies below a user@UID.service: that user's manager started it."""
+    for part in parts:
+        if part == unit:
+            return None
+        uid = part.removeprefix("user@").removesuffix(".service")
+        if part.startswith("user@") and uid.isdigit():
+            return int(uid)
     return None
 
 
 class PendingView:
     """A `systemctl show` started now and read when a check needs the answer, so it
-    runs while the other checks do (systemctl takes about 10 ms to start and answer)."""
+    runs while the other checks do (systemctl takes about 10 ms to start and answer).
 
-    def __init__(self, names: Sequence[str] = PROPERTIES) -> None:
-        self.unit = own_unit()
+    It asks the manager that owns the unit (a user@UID.service's for a user service),
+    and the answer counts only when that unit is loaded and its main process is
+    golaunch itself: run from inside another service, golaunch is not the unit's."""
+
+    def __init__(self, names: Sequence[str] = PROPERTIES, pid: int | None = None) -> None:
+        own = own_unit()
+        self.unit = own.name if own else None
         self.pid = 0
         self.fd = -1
-        self.error = None if self.unit else "golaunch is not running in a service unit"
+        self.golaunch = os.getpid() if pid is None else pid
+        self.error = None if own else "golaunch is not running in a service unit"
         self.view: UnitView | None = None
-        if self.unit:
-            self._start(self.unit, names)
+        if own:
+            self._start(own, [*names, *IDENTITY])
 
-    def _start(self, unit: str, names: Sequence[str]) -> None:
-        argv = ["systemctl", "show", unit, *(f"--property={name}" for name in names)]
+    def _start(self, own: OwnUnit, names: Sequence[str]) -> None:
+        scope = ["--user"] if own.user_manager is not None else []
+        argv = ["systemctl", *scope, "show", own.name, *(f"--property={n}" for n in names)]
         read_end, write_end = os.pipe2(os.O_CLOEXEC)
         actions = [
             (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
@@ -69,11 +96,12 @@ class PendingView:
             (os.POSIX_SPAWN_DUP2, write_end, 2),
         ]
         try:
-            self.pid = os.posix_spawnp("systemctl", argv, _environment(), file_actions=actions)
+            environment = _environment(own.user_manager)
+            self.pid = os.posix_spawnp("systemctl", argv, environment, file_actions=actions)
             self.fd = read_end
         except OSError as e:
             os.close(read_end)
-            self.error = f"systemctl show {unit}: {e.strerror or e}"
+            self.error = f"systemctl show {own.name}: {e.strerror or e}"
         finally:
             os.close(write_end)
 
@@ -98,15 +126,33 @@ class PendingView:
             self.error = f"systemctl show {self.unit}: {why[0]}"
             return UnitView(self.unit, {}, self.error)
         values = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
-        return UnitView(self.unit, values, None)
+        self.error = _untrusted(self.unit, values, self.golaunch)
+        return UnitView(self.unit, {} if self.error else values, self.error)
 
 
-def _environment() -> dict[str, str]:
-    """systemctl's: no pager, and nothing of the service's own environment."""
-    return {
+def _untrusted(unit: str | None, values: dict[str, str], golaunch: int) -> str | None:
+    """Why VALUES do not describe the unit golaunch is the main process of, if they do not."""
+    if values.get("LoadState") != "loaded":
+        return f"the manager does not know {unit} (LoadState={values.get('LoadState', '')})"
+    if values.get("MainPID") != str(golaunch):
+        return (
+            f"{unit}'s main process is PID {values.get('MainPID', '?')}, not golaunch "
+            f"(PID {golaunch}): golaunch runs inside another service, whose settings do not "
+            "apply"
+        )
+    return None
+
+
+def _environment(user_manager: int | None) -> dict[str, str]:
+    """systemctl's: no pager, nothing of the service's own environment, and for a user
+    manager the runtime directory where its private socket is."""
+    environment = {
         "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         "SYSTEMD_PAGER": "",
     }
+    if user_manager is not None:
+        environment["XDG_RUNTIME_DIR"] = f"/run/user/{user_manager}"
+    return environment
 
 
 def _read_until_eof(fd: int, timeout: float) -> tuple[bytes, bool]:

@@ -8,6 +8,7 @@ Notifier = Callable[[str], None]
 # PID 1 reads the notify socket at once; a send still blocked after this means
 # the manager is stuck, and waiting longer would only hide it.
 SEND_TIMEOUT = 5.0
+BARRIER_TIMEOUT = 5.0
 
 
 class NotifyError(Exception):
@@ -53,3 +54,47 @@ def connect_notifier(environ: Mapping[str, str]) -> Notifier:
             ) from None
 
     return send
+
+
+def barrier(address: str, timeout: float = BARRIER_TIMEOUT) -> None:
+    """BARRIER=1 (sd_notify(3)): its own datagram with one fd; wait until the manager closes it."""
+    import array
+    import os
+    import select
+    import socket
+
+    read_end, write_end = os.pipe()
+    target = "\0" + address[1:] if address.startswith("@") else address
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+        fds = array.array("i", [write_end])
+        sock.sendmsg([b"BARRIER=1"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)], 0, target)
+    os.close(write_end)
+    poll = select.poll()
+    poll.register(read_end, select.POLLHUP)
+    poll.poll(int(timeout * 1000))
+    os.close(read_end)
+
+
+USEC_INFINITY = 2**64 - 1  # systemd's "not set"
+
+
+def watchdog_usec(environ: Mapping[str, str], pid: int) -> int | None:
+    """The watchdog interval meant for process PID, as sd_watchdog_enabled(3) decides: None
+    when WATCHDOG_USEC is unset or WATCHDOG_PID names another process. ValueError, naming
+    the variable, when either is not a number systemd could have written (0 and infinity
+    are refused there too: timestamp_is_set())."""
+    value = environ.get("WATCHDOG_USEC")
+    if value is None:
+        return None
+    owner = environ.get("WATCHDOG_PID")
+    if owner is not None:
+        if not (owner.isascii() and owner.isdigit()) or int(owner) == 0:
+            raise ValueError(f"WATCHDOG_PID={owner!r} is not a process ID")
+        if int(owner) != pid:
+            return None
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) < USEC_INFINITY:
+        raise ValueError(
+            f"WATCHDOG_USEC={value!r} is not a positive number of microseconds "
+            "(systemd writes WatchdogSec= there in microseconds)"
+        )
+    return int(value)

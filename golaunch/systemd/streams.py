@@ -124,7 +124,7 @@ def attach_program_streams(identifier: str, environ: Mapping[str, str]) -> str |
     if not fds:
         return None
     unit = own_unit()
-    settings = unit_stream_settings(unit) if unit else StreamSettings()
+    settings = unit_stream_settings(unit.name) if unit else StreamSettings()
     if settings.identifier != DEFAULT_IDENTIFIER or identifier == DEFAULT_IDENTIFIER:
         return None
     try:

@@ -294,8 +294,9 @@ def test_watchdog_usec_reaches_a_program_that_pings(machine: Machine, go_server:
                 "WatchdogSec=1s",
                 "CacheDirectory=pings",
             ),
-            # The control: the same watchdog, a program that does not ping (ready
-            # mode hides NOTIFY_SOCKET from it). systemd must kill this one.
+            # The same watchdog for a program that could not ping (ready mode hides
+            # NOTIFY_SOCKET from it): systemd would kill it every second, a restart
+            # loop. golaunch refuses it with the fix named instead.
             "silent.service": service(
                 golaunch("--", go_server, "-notify", "-listen", f"127.0.0.1:{silent}"),
                 "WatchdogSec=1s",
@@ -304,14 +305,16 @@ def test_watchdog_usec_reaches_a_program_that_pings(machine: Machine, go_server:
         }
     )
     machine.start_ok("pings.service")
-    machine.start_ok("silent.service")
+    assert machine.start("silent.service").returncode != 0
     env = http_get(pinging, "/env")
     assert "WATCHDOG_USEC=1000000" in env.splitlines()
-    wait_until(
-        "the watchdog to kill the silent program",
-        lambda: machine.show("silent.service")["Result"] == "watchdog",
-        timeout=10,
-    )
+    silent_props = machine.show("silent.service")
+    assert (silent_props["Result"], silent_props["ExecMainStatus"]) == ("exit-code", "78")
+    (entry,) = [
+        e for e in machine.journal("-u", "silent.service") if e.get("GOLAUNCH_CHECK") == "config"
+    ]
+    assert "--watchdog" in entry["MESSAGE"] and "--notify passthrough" in entry["MESSAGE"]
+    assert "WatchdogSec=" in silent_props["StatusText"] or "WatchdogSec=" in entry["MESSAGE"]
     props = machine.show("pings.service")
     assert (props["ActiveState"], props["Result"]) == ("active", "success")
     machine.run("systemctl", "stop", "pings.service", "silent.service")

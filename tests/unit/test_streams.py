@@ -10,7 +10,7 @@ import pytest
 
 from golaunch.systemd import streams
 from golaunch.systemd.journal import journal_stream_fds
-from golaunch.systemd.manager import own_unit
+from golaunch.systemd.manager import OwnUnit, own_unit
 from golaunch.systemd.streams import StreamSettings
 
 
@@ -30,17 +30,23 @@ def test_journal_fds_are_those_matching_journal_stream(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("cgroup", "unit"),
     [
-        ("0::/system.slice/app.service\n", "app.service"),
+        ("0::/system.slice/app.service\n", OwnUnit("app.service", None)),
         (
             "12:pids:/system.slice/x.service\n1:name=systemd:/system.slice/golaunch@a.service\n"
             "0::/system.slice/golaunch@a.service\n",
-            "golaunch@a.service",
+            OwnUnit("golaunch@a.service", None),
         ),
+        # A systemctl --user service: its manager is user@1000.service, not PID 1.
+        (
+            "0::/user.slice/user-1000.slice/user@1000.service/app.slice/web.service\n",
+            OwnUnit("web.service", 1000),
+        ),
+        ("0::/system.slice/user@1000.service\n", OwnUnit("user@1000.service", None)),
         ("0::/user.slice/user-0.slice/session-1.scope\n", None),
         ("nonsense\n", None),
     ],
 )
-def test_own_unit_from_cgroup(tmp_path: Path, cgroup: str, unit: str | None) -> None:
+def test_own_unit_from_cgroup(tmp_path: Path, cgroup: str, unit: OwnUnit | None) -> None:
     (tmp_path / "cgroup").write_text(cgroup)
     assert own_unit(str(tmp_path / "cgroup")) == unit
 
