@@ -51,7 +51,7 @@ def _from_settings(manager: Manager, unit: ServiceUnit) -> Limits:
     while True:
         memories += [
             Limit(int(settings[key]), 1, f"{key}= of {name}", leaf)
-            for key in keys
+            for key in (*keys, *_deprecated(settings))
             if _set(settings.get(key))
         ]
         quota = settings.get("CPUQuotaPerSecUSec")
@@ -62,6 +62,19 @@ def _from_settings(manager: Manager, unit: ServiceUnit) -> Limits:
             break
         name, settings, leaf = parent, manager.slice_settings(parent), False
     return Limits(fixed=(tightest(memories), tightest(cpus)))
+
+
+UNIFIED_MEMORY = ("MemoryMax", "MemoryHigh", "MemorySwapMax")
+
+
+def _deprecated(settings: dict[str, Any]) -> tuple[str, ...]:
+    """("MemoryLimit",) where systemd 252 applies it: the deprecated setting counts only
+    when no cgroup v2 style memory setting is made (cgroup_context_has_unified_memory_config
+    in src/core/cgroup.c); then it is the hard limit, on v1 and v2 alike."""
+    unified = any(_set(settings.get(key)) for key in UNIFIED_MEMORY) or any(
+        int(settings.get(key) or 0) > 0 for key in ("MemoryMin", "MemoryLow")
+    )
+    return () if unified else ("MemoryLimit",)
 
 
 def _set(value: Any) -> bool:

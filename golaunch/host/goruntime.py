@@ -74,7 +74,7 @@ def _gomemlimit(
     name = "GOMEMLIMIT"
     given = environment.get(name)
     if given is not None:
-        return _judge_given_memlimit(given, limits)
+        return _judge_given_memlimit(given, limits, plus_sign=not _older_than(info, "1.26"))
     if ratio == 0:
         return Setting(name, "kept", None, "go.memlimit_ratio = 0 turns it off")
     if _older_than(info, "1.19"):
@@ -91,9 +91,9 @@ def _gomemlimit(
     return Setting(name, "set", str(value), f"{ratio:g} of the limit, {limit.amount} bytes", limit)
 
 
-def _judge_given_memlimit(given: str, limits: Limits) -> Setting:
+def _judge_given_memlimit(given: str, limits: Limits, plus_sign: bool) -> Setting:
     name = "GOMEMLIMIT"
-    size = parse_byte_count(given)
+    size = parse_byte_count(given, plus_sign)
     if size is None:
         why = "Go accepts a byte count with an optional B, KiB, MiB, GiB or TiB suffix, or off"
         return Setting(name, "malformed", given, f"the runtime refuses it and dies at start: {why}")
@@ -119,7 +119,10 @@ def _gomaxprocs(info: BuildInfo, environment: Mapping[str, str], limits: Limits)
     if limit is None:
         return Setting(name, "kept", None, "no CPU quota on the cgroup or its parents")
     cpus = len(os.sched_getaffinity(0))
-    value = min(cpus, max(1, limit.ceiling))
+    # Go 1.25's own rule for a quota it sees: rounded up, at least 2 (runtime.adjustCPULimit;
+    # below 2 a GC worker would starve the program). Older runtimes never chose: 1 is safe.
+    floor = 1 if _older_than(info, "1.25") else 2
+    value = min(cpus, max(floor, limit.ceiling))
     quota = f"a quota of {limit.amount / limit.per:g} CPUs"
     if value >= cpus:
         return Setting(name, "kept", None, f"{quota} allows all {cpus} CPUs it may use", limit)
@@ -165,12 +168,16 @@ def _links(info: BuildInfo, module: str) -> bool:
 _UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
 
 
-def parse_byte_count(text: str) -> int | None:
-    """GOMEMLIMIT as the runtime reads it (runtime.parseByteCount): None where Go would die."""
+def parse_byte_count(text: str, plus_sign: bool = True) -> int | None:
+    """GOMEMLIMIT as the runtime reads it (runtime.parseByteCount): None where Go would die.
+    PLUS_SIGN: whether a leading '+' is taken, as from Go 1.26 (internal/strconv); Go 1.19
+    to 1.25 parse with the runtime's own atoi64, which knows only '-' (both tried)."""
     if text in ("", "off"):  # both mean no limit (runtime.readGOMEMLIMIT)
         return 2**63 - 1
     unit = next((u for u in ("KiB", "MiB", "GiB", "TiB", "B") if text.endswith(u)), "")
     digits = text[: len(text) - len(unit)]
+    if digits.startswith("+") and not plus_sign:
+        return None
     number = _parse_int64(digits)
     if number is None or number < 0:
         return None

@@ -55,6 +55,26 @@ def test_golaunch_reads_gomemlimit_exactly_as_go_does(limits_program: Path) -> N
     assert disagreements == {}
 
 
+def test_go_1_19_refuses_a_plus_sign_that_newer_runtimes_take(
+    go_119: Toolchain, limits_program: Path
+) -> None:
+    """Go 1.19 to 1.25 parse with the runtime's own atoi64, which knows no '+'; 1.26 and
+    later take it. The binary's version decides, with each runtime as its own oracle."""
+    old = go_119.build(SOURCES / "limits", "limits-go119")
+    signed = [v for v in oracle_inputs() if "+" in v] + ["+100MiB", "+0", "+1B"]
+    for value in signed:
+        assert go_reads(old, value) == parse_byte_count(value, plus_sign=False), value
+        assert go_reads(limits_program, value) == parse_byte_count(value, plus_sign=True), value
+    assert go_reads(old, "+100MiB") is None and go_reads(limits_program, "+100MiB") == 100 << 20
+
+
+def test_check_refuses_a_plus_sign_for_a_go_1_19_binary(go_119: Toolchain) -> None:
+    old = go_119.build(SOURCES / "limits", "limits-go119")
+    report = check_json(old, env={"GOMEMLIMIT": "+100MiB"})
+    (finding,) = [f for f in runtime_findings(report) if "GOMEMLIMIT" in f["message"]]
+    assert report["status"] == 78 and finding["severity"] == "fail", finding
+
+
 def check_json(program: Path, *options: str, env: dict[str, str] | None = None) -> dict:  # type: ignore[type-arg]
     run = subprocess.run(
         [sys.executable, "-m", "golaunch", "--check", "--json", *options, "--", str(program)],

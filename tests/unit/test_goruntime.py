@@ -97,18 +97,19 @@ def test_garbage_in_a_limit_file_is_unreadable_not_fatal(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("info", "environment", "where", "expected"),
     [
-        # Before Go 1.25 the runtime never reads a quota.
+        # Before Go 1.25 the runtime never reads a quota: 0.5 CPUs is 1.
         (binary("go1.24.5"), {}, LEAF, "1"),
         (binary("go1.19.8"), {}, SLICE, "1"),
-        # A go 1.24 main module built by a newer toolchain keeps containermaxprocs=0.
-        (binary(defaults=OLD_MODULE_DEFAULTS), {}, LEAF, "1"),
+        # A go 1.24 main module built by a newer toolchain keeps containermaxprocs=0; what
+        # golaunch sets then follows the runtime's own rule, at least 2.
+        (binary(defaults=OLD_MODULE_DEFAULTS), {}, LEAF, "2"),
         # GODEBUG in the environment overrides the binary's defaults, both ways.
-        (binary(), {"GODEBUG": "containermaxprocs=0"}, LEAF, "1"),
+        (binary(), {"GODEBUG": "containermaxprocs=0"}, LEAF, "2"),
         (binary(defaults=OLD_MODULE_DEFAULTS), {"GODEBUG": "containermaxprocs=1"}, LEAF, None),
         # Go 1.25+ reads its own cgroup's quota, never a parent's.
         (binary(), {}, LEAF, None),
-        (binary(), {}, SLICE, "1"),
-        (binary("go1.25rc1"), {}, SLICE, "1"),
+        (binary(), {}, SLICE, "2"),
+        (binary("go1.25rc1"), {}, SLICE, "2"),
         (binary("go1.25rc1"), {}, LEAF, None),
     ],
 )
