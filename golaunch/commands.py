@@ -74,7 +74,7 @@ def check_units(
     """--check --unit NAME / --all-units: each unit as systemd would start it (golaunch.fleet)."""
     import time
 
-    from golaunch.fleet.check import check_loaded, check_unit, golaunch_command, golaunch_units
+    from golaunch.fleet.check import check_each, check_unit, golaunch_units
     from golaunch.report import render_json, render_text
     from golaunch.systemd.manager import Manager
 
@@ -82,8 +82,7 @@ def check_units(
     environment = manager.environment()
     reports = []
     if all_units:
-        for unit in golaunch_units(manager):
-            reports.append(check_loaded(manager, unit, golaunch_command(unit) or [], environment))
+        reports += check_each(manager, golaunch_units(manager), environment)
     reports += [check_unit(manager, name, environment) for name in names]
     if report_format == "openmetrics":
         from golaunch.fleet.metrics import render_openmetrics
@@ -97,7 +96,9 @@ def check_units(
         text = "".join(render_text(r) for r in reports)
     else:
         text = "golaunch: no loaded service runs golaunch\n"
-    _emit(text, output)
+    # Metrics are for node_exporter, another user: world-readable. The other formats
+    # hold the services' environments, so they keep the file's mode or the umask's.
+    _emit(text, output, 0o644 if report_format == "openmetrics" else None)
     return ExitStatus.OK if all(r.ok for r in reports) else ExitStatus.CONFIG
 
 
@@ -152,14 +153,14 @@ def _print_report(report: Any, as_json: bool, output: str | None = None) -> None
     _emit(render_json(report) if as_json else render_text(report), output)
 
 
-def _emit(text: str, output: str | None) -> None:
+def _emit(text: str, output: str | None, mode: int | None = None) -> None:
     if output is None:
         _write(text)
         return
     from golaunch.fleet.metrics import write_atomically
 
     try:
-        write_atomically(output, text)
+        write_atomically(output, text, mode)
     except OSError as e:
         raise OutputFileError(f"cannot write {output}: {e.strerror or e}") from None
 

@@ -15,7 +15,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from golaunch.findings import Finding, Severity, failed
-from golaunch.fleet.credentials import stage
+from golaunch.fleet.cmdline import expand_command
+from golaunch.fleet.credentials import Staged, stage
 from golaunch.fleet.environment import NAME, Identity, identity, rebuild
 from golaunch.fleet.limits import unit_limits
 from golaunch.host.cgroups import Limits
@@ -25,13 +26,31 @@ from golaunch.systemd.manager import Manager, ServiceUnit
 
 
 def golaunch_command(unit: ServiceUnit) -> list[str] | None:
-    """The argv of the unit's ExecStart= command that runs golaunch, if one does."""
+    """The argv of the unit's ExecStart= command that launches a program through golaunch.
+
+    A golaunch command line that launches nothing (--check, --print-env, --help,
+    --version) is not a launcher: golaunch-check.service itself is one of those."""
     for path, argv in unit.exec_start:
         if os.path.basename(path) == "golaunch":
-            return argv
-        if argv[1:3] == ["-m", "golaunch"] or argv[1:4] == ["-I", "-m", "golaunch"]:
-            return [argv[0], *argv[argv.index("golaunch") + 1 :]]
+            command = argv
+        elif argv[1:3] == ["-m", "golaunch"] or argv[1:4] == ["-I", "-m", "golaunch"]:
+            command = [argv[0], *argv[argv.index("golaunch") + 1 :]]
+        else:
+            continue
+        return command if launches(command[1:]) else None
     return None
+
+
+def launches(arguments: Sequence[str]) -> bool:
+    """Whether golaunch with ARGUMENTS would exec a program. A command line golaunch would
+    refuse still counts: its refusal is what the check reports."""
+    from golaunch.cli import parse
+
+    try:
+        options = parse(arguments)
+    except UsageError:
+        return True
+    return options is not None and not (options["check"] or options["print_env"])
 
 
 def check_unit(manager: Manager, name: str, manager_environment: Sequence[str]) -> Report:
@@ -60,11 +79,11 @@ def check_loaded(
             environment["CREDENTIALS_DIRECTORY"] = staged_path
         job = Job(
             unit.name,
-            argv,
+            expand_command(argv, environment),
             environment,
             str(unit.service.get("NotifyAccess", "none")),
             unit_limits(manager, unit),
-            str(unit.service.get("WorkingDirectory") or "/"),
+            str(unit.service.get("WorkingDirectory") or ""),
         )
         document = _in_child(job, who)
     finally:
@@ -78,10 +97,28 @@ def check_loaded(
         *notes,
         *staged.findings,
         *more,
-        *(dataclasses.replace(f, message=as_the_service_sees(f.message)) for f in report.findings),
+        *(
+            _unstaged(dataclasses.replace(f, message=as_the_service_sees(f.message)), staged)
+            for f in report.findings
+        ),
     ]
     shown = {k: as_the_service_sees(v) for k, v in report.environment.items()}
     return Report(report.program, findings, shown, report.binary, report.probes, unit=unit.name)
+
+
+def _unstaged(finding: Finding, staged: Staged) -> Finding:
+    """A credential the child could not read because it was deliberately not staged: a skip
+    that says why, not the failure the child saw."""
+    name = finding.fields.get("GOLAUNCH_CREDENTIAL")
+    if finding.check != "credentials" or name not in staged.unstaged:
+        return finding
+    variable = finding.fields.get("GOLAUNCH_VARIABLE", "a variable")
+    why = staged.unstaged[name]
+    return dataclasses.replace(
+        finding,
+        severity=Severity.SKIP,
+        message=f"{variable} wants credential {name!r}: {why}",
+    )
 
 
 class Job(NamedTuple):
@@ -103,8 +140,9 @@ def _in_child(job: Job, who: Identity) -> dict[str, Any]:
         os.close(read_end)
         status = 0
         try:
-            _become(who, job.working_directory, job.environment)
-            document = _check_as_service(job)
+            _become(who)
+            problem = working_directory(job.working_directory, job.environment)
+            document = _as_document(Report(None, [problem])) if problem else _check_as_service(job)
         except BaseException as e:  # whatever happens, the parent gets a finding
             document = {"error": f"{type(e).__name__}: {e}"}
             status = 70
@@ -126,6 +164,7 @@ def _load_everything_first() -> None:
     """Import, as root, all a check imports: the unit's user may be unable to read the
     interpreter's or golaunch's files (a development install in /root), and a check
     must not fail for that. Validating once makes pydantic load its lazy parts too."""
+    import codecs
     import contextlib
     import importlib
 
@@ -133,11 +172,15 @@ def _load_everything_first() -> None:
 
     for module in _CHECK_IMPORTS:
         importlib.import_module(module)
+    for codec in _CHECK_CODECS:  # codecs load their module at first use
+        codecs.lookup(codec)
     with contextlib.suppress(ConfigInvalid):
         load({"program": "/"}, {}, None)
 
 
 _CHECK_IMPORTS = (
+    "difflib",  # click's "did you mean" for a misspelt option in ExecStart=
+    "tomllib",
     "golaunch.checks",
     "golaunch.cli",
     "golaunch.commands",
@@ -145,16 +188,36 @@ _CHECK_IMPORTS = (
     "golaunch.host.program",
     "golaunch.probes",
 )
+_CHECK_CODECS = ("ascii", "latin-1", "unicode_escape", "utf-8")
 
 
-def _become(who: Identity, directory: str, environment: Mapping[str, str]) -> None:
+def _become(who: Identity) -> None:
     if os.geteuid() == 0 and who.uid != 0:
         os.setgroups(who.groups)
         os.setgid(who.gid)
         os.setuid(who.uid)
-    if directory.startswith("~"):
+
+
+def working_directory(setting: str, environment: Mapping[str, str]) -> Finding | None:
+    """chdir as systemd would to WorkingDirectory= (the bus shows its "-" prefix as "!",
+    and "~" as the home); None, or the failure systemd would stop the start with."""
+    missing_ok = setting.startswith("!")
+    directory = setting.removeprefix("!") or "/"
+    if directory == "~":
         directory = environment.get("HOME", "/")
-    os.chdir(directory.lstrip("!-") or "/")
+    try:
+        os.chdir(directory)
+    except OSError as e:
+        if missing_ok:
+            os.chdir("/")  # systemd stays where it forked: PID 1's /
+            return None
+        prefix = "-" if missing_ok else ""
+        return failed(
+            NAME,
+            f"WorkingDirectory={prefix}{setting.removeprefix('!')}: {e.strerror}; systemd would "
+            "refuse to start the unit (200/CHDIR)",
+        )
+    return None
 
 
 def _check_as_service(job: Job) -> dict[str, Any]:
@@ -223,6 +286,30 @@ def _texts(values: Mapping[str, Any]) -> dict[str, str]:
 
 
 def golaunch_units(manager: Manager) -> list[ServiceUnit]:
-    """Every loaded service unit whose ExecStart= runs golaunch."""
-    units = [manager.service(name) for name in manager.service_names()]
+    """Every loaded service unit whose ExecStart= launches through golaunch. A unit that
+    is gone between the listing and the loading is not one any more: skipped."""
+    units = []
+    for name in manager.service_names():
+        try:
+            units.append(manager.service(name))
+        except UsageError:
+            continue
     return [u for u in units if golaunch_command(u) is not None]
+
+
+def check_each(
+    manager: Manager, units: Sequence[ServiceUnit], manager_environment: Sequence[str]
+) -> list[Report]:
+    """One report per unit: what goes wrong checking one unit is that unit's failure,
+    never the end of the whole run (the manager itself going away still is)."""
+    reports = []
+    for unit in units:
+        try:
+            report = check_loaded(manager, unit, golaunch_command(unit) or [], manager_environment)
+        except (UsageError, PermissionRefused, OSError, ValueError) as e:
+            why = getattr(e, "strerror", None) or str(e)
+            report = Report(
+                None, [failed(NAME, f"checking {unit.name} failed: {why}")], unit=unit.name
+            )
+        reports.append(report)
+    return reports

@@ -5,18 +5,26 @@ systemd copies LoadCredential= sources and SetCredential= values into
 into a private directory of its own, owned by the unit's user, and removes it
 afterwards. A source that is gone is what would stop the next start: systemd
 refuses it (243/CREDENTIALS) before golaunch runs.
+
+A secret is never staged for an identity that other processes share: the nobody
+a stopped DynamicUser= unit or a missing User= is checked as (its own uid exists
+only while it runs), or a User=nobody. Its sources are still read, as root, and
+what golaunch would make of them is a skip. Nor is a source that is a socket
+read: systemd connects to it at start (systemd.exec(5), LoadCredential=), and a
+check connecting could change what the server hands out.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Mapping
 from typing import Any
 
 from golaunch.findings import Finding, failed, skipped
-from golaunch.fleet.environment import NAME, Identity
+from golaunch.fleet.environment import NAME, NOBODY, Identity
 from golaunch.host.credentials import MAX_CREDENTIAL_BYTES
 from golaunch.readfile import read_regular_file
 
@@ -27,6 +35,9 @@ class Staged:
     def __init__(self) -> None:
         self.directory: str | None = None
         self.findings: list[Finding] = []
+        # Credentials that exist but were not staged, and why: the checks that read them
+        # are a skip (golaunch.fleet.check), never a failure.
+        self.unstaged: dict[str, str] = {}
 
     def remove(self) -> None:
         if self.directory:
@@ -45,35 +56,51 @@ def stage(service: Mapping[str, Any], who: Identity) -> Staged:
             )
     if not (loads or sets):
         return staged
+    contents: dict[str, bytes] = {}
+    for name, source in loads:
+        data = _load(name, source, staged)
+        if data is not None:
+            contents[name] = data
+    for name, value in sets:
+        contents.setdefault(name, bytes(value))  # LoadCredential= wins over SetCredential=
+    if who.uid == NOBODY:
+        why = (
+            f"not staged, since the check runs as {who.user or 'nobody'} (uid {NOBODY}), an "
+            "identity other processes share; its source was read as root"
+        )
+        staged.unstaged.update(dict.fromkeys(contents, why))
+        return staged
     base = "/run" if os.geteuid() == 0 else None
     staged.directory = tempfile.mkdtemp(prefix="golaunch-check-", dir=base)
-    written: set[str] = set()
-    for name, source in loads:
-        contents = _load(name, source, staged.findings)
-        if contents is not None:
-            _write(staged.directory, name, contents)
-            written.add(name)
-    for name, value in sets:
-        if name not in written:  # LoadCredential= wins over SetCredential=
-            _write(staged.directory, name, bytes(value))
+    for name, data in contents.items():
+        _write(staged.directory, name, data)
     _hand_over(staged.directory, who)
     return staged
 
 
-def _load(name: str, source: str, findings: list[Finding]) -> bytes | None:
+def _load(name: str, source: str, staged: Staged) -> bytes | None:
     setting = f"LoadCredential={name}:{source}"
     if not source.startswith("/"):
-        findings.append(
+        staged.findings.append(
             skipped(NAME, f"{setting}: a search in credential stores is not reproduced")
         )
         return None
-    if os.path.isdir(source):
-        findings.append(skipped(NAME, f"{setting}: a directory of credentials is not reproduced"))
-        return None
     try:
+        info = os.stat(source)
+        if stat.S_ISDIR(info.st_mode):
+            staged.findings.append(
+                skipped(NAME, f"{setting}: a directory of credentials is not reproduced")
+            )
+            return None
+        if stat.S_ISSOCK(info.st_mode):
+            staged.unstaged[name] = (
+                f"not read, since {source} is an AF_UNIX socket that systemd connects to at "
+                "start; a check does not connect, which could change what the server hands out"
+            )
+            return None
         return read_regular_file(source, MAX_CREDENTIAL_BYTES)
     except OSError as e:
-        findings.append(
+        staged.findings.append(
             failed(
                 NAME,
                 f"{setting}: {e.strerror or e}; systemd would refuse to start the unit "

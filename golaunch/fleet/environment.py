@@ -16,9 +16,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from golaunch.findings import Finding, failed, skipped
+from golaunch.fleet.envfile import environment_file_assignments
+from golaunch.readfile import read_regular_file
 from golaunch.systemd.manager import NO_LIMIT
 
 NAME = "unit"
+NOBODY = 65534  # the overflow uid: shared by every service that runs as nobody
 
 # The directories a system service's *Directory= settings live under.
 DIRECTORIES = {
@@ -70,10 +73,10 @@ def identity(service: Mapping[str, Any], main_pid: int) -> tuple[Identity, list[
             skipped(
                 NAME,
                 "DynamicUser=yes: the uid systemd allocates exists only while the unit runs; "
-                "checked as nobody (65534)",
+                f"checked as nobody ({NOBODY})",
             )
         )
-        return Identity(65534, 65534, [], "nobody", "/", "/usr/sbin/nologin"), notes
+        return Identity(NOBODY, NOBODY, [], "nobody", "/", "/usr/sbin/nologin"), notes
     user = service.get("User") or None
     if user is None:
         return Identity(0, 0, [], None, None, None), notes
@@ -81,16 +84,18 @@ def identity(service: Mapping[str, Any], main_pid: int) -> tuple[Identity, list[
         entry = pwd.getpwuid(int(user)) if user.isdigit() else pwd.getpwnam(user)
     except KeyError:
         why = f"User={user} does not exist: systemd would refuse to start the unit (217/USER)"
-        return Identity(65534, 65534, [], "nobody", None, None), [
+        return Identity(NOBODY, NOBODY, [], "nobody", None, None), [
             failed(NAME, f"{why}; checked as nobody")
         ]
     try:
         gid = _group(service["Group"]) if service.get("Group") else entry.pw_gid
-        groups = [_group(g) for g in service.get("SupplementaryGroups", [])]
+        extra = [_group(g) for g in service.get("SupplementaryGroups", [])]
     except KeyError as e:
         why = f"group {e.args[0]} does not exist: systemd would refuse to start the unit"
         notes.append(failed(NAME, f"{why} (216/GROUP); checked without it"))
-        gid, groups = entry.pw_gid, []
+        gid, extra = entry.pw_gid, []
+    # systemd calls initgroups(): the user's groups in /etc/group, then SupplementaryGroups=.
+    groups = list(dict.fromkeys([*os.getgrouplist(entry.pw_name, gid), *extra]))
     return Identity(entry.pw_uid, gid, groups, entry.pw_name, entry.pw_dir, entry.pw_shell), notes
 
 
@@ -176,17 +181,37 @@ def _read_files(service: Mapping[str, Any], environment: dict[str, str]) -> list
     for path, optional in service.get("EnvironmentFiles", []):
         try:
             environment.update(read_environment_file(path))
-        except OSError as e:
-            if not optional:
-                notes.append(
-                    failed(
-                        NAME,
-                        f"EnvironmentFile={path} cannot be read ({e.strerror}): systemd would "
-                        "refuse to start the unit",
-                        GOLAUNCH_PATH=path,
-                    )
+        except (OSError, ValueError) as e:
+            if optional:
+                continue
+            why = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            notes.append(
+                failed(
+                    NAME,
+                    f"EnvironmentFile={path} cannot be read ({why}): systemd would refuse to "
+                    "start the unit",
+                    GOLAUNCH_PATH=path,
                 )
+            )
+        except FileTooLarge:
+            notes.append(skipped(NAME, f"EnvironmentFile={path} is over 4 MiB; not read"))
     return notes
+
+
+class FileTooLarge(Exception):
+    pass
+
+
+MAX_ENVIRONMENT_FILE = 4 << 20
+
+
+def read_environment_file(path: str) -> dict[str, str]:
+    """The assignments systemd takes from the EnvironmentFile= at PATH (golaunch.fleet.envfile).
+    Regular files only, opened without blocking: a FIFO is an error, never a hang."""
+    data = read_regular_file(path, MAX_ENVIRONMENT_FILE)
+    if len(data) > MAX_ENVIRONMENT_FILE:
+        raise FileTooLarge(path)
+    return environment_file_assignments(data.decode("utf-8", "surrogateescape"))
 
 
 def _not_reproduced(service: Mapping[str, Any]) -> list[Finding]:
@@ -203,31 +228,3 @@ def _not_reproduced(service: Mapping[str, Any]) -> list[Finding]:
 
 def _assignments(items: Sequence[str]) -> dict[str, str]:
     return dict(item.split("=", 1) for item in items if "=" in item)
-
-
-def read_environment_file(path: str) -> dict[str, str]:
-    """KEY=VALUE lines as systemd reads an EnvironmentFile=: # and ; start comments, a
-    trailing backslash continues the line, and single or double quotes are removed
-    (with \\-escapes inside double quotes)."""
-    with open(path, encoding="utf-8", errors="surrogateescape") as f:
-        text = f.read(1 << 20)
-    values: dict[str, str] = {}
-    for raw in text.replace("\\\n", "").splitlines():
-        line = raw.strip()
-        if not line or line[0] in "#;":
-            continue
-        key, sep, value = line.partition("=")
-        if sep and key.strip():
-            values[key.strip()] = _unquote(value.strip())
-    return values
-
-
-def _unquote(value: str) -> str:
-    if len(value) >= 2 and value[0] == value[-1] == "'":
-        return value[1:-1]
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        out, chars = [], iter(value[1:-1])
-        for c in chars:
-            out.append(next(chars, "") if c == "\\" else c)
-        return "".join(out)
-    return value

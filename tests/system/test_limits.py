@@ -144,9 +144,10 @@ def test_a_gomemlimit_go_would_refuse_stops_the_start(machine: Machine, limits_n
 CPUS = len(os.sched_getaffinity(0))
 
 
-def golaunch_value(quota: float) -> str:
-    """What golaunch exports for QUOTA CPUs: "" when it allows every CPU."""
-    value = max(1, math.ceil(quota))
+def golaunch_value(quota: float, floor: int) -> str:
+    """What golaunch exports for QUOTA CPUs: "" when it allows every CPU. FLOOR: 2 for a
+    binary of Go 1.25 or later (the runtime's own rule), else 1."""
+    value = max(floor, math.ceil(quota))
     return str(value) if value < CPUS else ""
 
 
@@ -155,15 +156,15 @@ def runtime_own(quota: float) -> int:
     return min(CPUS, max(2, math.ceil(quota)))
 
 
-@pytest.mark.parametrize("program", ["limits_old", "limits_119"])
+@pytest.mark.parametrize(("program", "floor"), [("limits_old", 2), ("limits_119", 1)])
 def test_quota_on_the_unit_for_runtimes_that_ignore_it(
-    machine: Machine, program: str, request: pytest.FixtureRequest
+    machine: Machine, program: str, floor: int, request: pytest.FixtureRequest
 ) -> None:
     binary = request.getfixturevalue(program)
     direct = runtime_view(machine, f"cpu-{program}-direct.service", binary, "CPUQuota=50%")
     assert direct[0] == CPUS  # the runtime alone uses every CPU: wrong
     via = runtime_view(machine, f"cpu-{program}.service", f"{GOLAUNCH} -- {binary}", "CPUQuota=50%")
-    assert via[2] == golaunch_value(0.5)
+    assert via[2] == golaunch_value(0.5, floor)
     assert via[0] == int(via[2] or CPUS)
 
 
@@ -183,7 +184,7 @@ def test_quota_on_the_parent_slice_no_runtime_reads(machine: Machine, limits_new
     direct = runtime_view(machine, "cpu-slice-direct.service", limits_new, *extra)
     assert direct[0] == CPUS  # the runtime reads only its own cgroup
     via = runtime_view(machine, "cpu-slice.service", f"{GOLAUNCH} -- {limits_new}", *extra)
-    assert via[2] == golaunch_value(0.5)
+    assert via[2] == golaunch_value(0.5, 2)
     assert via[0] == int(via[2] or CPUS)
 
 

@@ -1,0 +1,59 @@
+"""--check --unit's child, as nobody, from a fresh interpreter that lives where nobody can
+read (a development install under a 0700 /root): everything it needs must already be
+loaded when it drops root, or the check dies on an import instead of reporting."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.paths import BUILD
+
+CHILD = """
+import json, sys
+from golaunch.fleet.check import Job, _in_child
+from golaunch.fleet.environment import Identity
+from golaunch.host.cgroups import Limits
+argv, environment = json.loads(sys.argv[1])
+job = Job("t.service", argv, environment, "none", Limits(fixed=(None, None)), "!/")
+nobody = Identity(65534, 65534, [], "nobody", "/", "/usr/sbin/nologin")
+print(json.dumps(_in_child(job, nobody)))
+"""
+
+
+def unreadable_by_nobody(path: str) -> bool:
+    return any(not os.stat(p).st_mode & 0o001 for p in [path, *map(str, Path(path).parents)])
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="becoming nobody needs root")
+@pytest.mark.parametrize(
+    ("argv_tail", "says"),
+    [
+        (["--watchdgo", "--", "/bin/true"], "--watchdog"),  # click's "did you mean": difflib
+        (["--config", "{config}", "--", "/bin/true"], "städte"),  # tomllib; escaped text
+    ],
+)
+def test_the_child_reports_as_nobody(argv_tail: list[str], says: str) -> None:
+    if not unreadable_by_nobody(os.path.realpath(sys.executable)):
+        pytest.skip("this interpreter is readable by nobody: nothing to prove here")
+    BUILD.mkdir(parents=True, exist_ok=True)
+    directory = tempfile.mkdtemp(dir=BUILD)
+    os.chmod(directory, 0o755)
+    config = Path(directory) / "app.toml"
+    config.write_text('[environment]\nset = { CITY = "städte" }\n')
+    config.chmod(0o644)
+    argv = ["golaunch", *(a.format(config=config) for a in argv_tail)]
+    run = subprocess.run(
+        [sys.executable, "-I", "-c", CHILD, json.dumps([argv, {"PATH": "/usr/bin:/bin"}])],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    document = json.loads(run.stdout)
+    assert "error" not in document, document
+    assert says in json.dumps(document, ensure_ascii=False), document
