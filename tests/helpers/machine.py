@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -62,6 +62,8 @@ class Machine:
             check=check,
             capture_output=True,
             text=True,
+            # Journal output may hold any bytes (an export carries binary fields).
+            errors="surrogateescape",
             timeout=timeout,
         )
 
@@ -99,7 +101,8 @@ class Machine:
     def environ(self, pid: int) -> dict[str, str]:
         """A process's environment, by its PID inside the namespace."""
         raw = (self.root / "proc" / str(pid) / "environ").read_bytes()
-        return dict(item.split("=", 1) for item in raw.decode().split("\0") if "=" in item)
+        items = raw.decode("utf-8", "surrogateescape").split("\0")
+        return dict(item.split("=", 1) for item in items if "=" in item)
 
     def stop(self) -> None:
         self.run("systemctl", "poweroff", "--force", check=False, timeout=20)
@@ -145,6 +148,35 @@ def unreachable_dirs() -> list[str]:
     return sorted(set(found))
 
 
+def searchable_by_others(path: str) -> bool:
+    return bool(os.stat(path).st_mode & 0o001)
+
+
+def exposure_plan(
+    exposed: Sequence[str],
+    masked: Sequence[str] = MASKED,
+    searchable: Callable[[str], bool] = searchable_by_others,
+) -> list[str]:
+    """What boot.sh does, after masking, so that every EXPOSED directory can be mounted back
+    where it was and reached by any user: "mkdir:DIR" for an ancestor that a fresh tmpfs
+    hid (it does not exist in the new view), "tmpfs:DIR" for one nobody else may enter
+    (a 0700 home), top-down. SEARCHABLE answers for the host's view."""
+    fresh = set(masked)  # directories that are an empty tmpfs in the new view
+    actions: list[str] = []
+    for directory in exposed:
+        for ancestor in reversed(Path(directory).parents[:-1]):  # top-down, without "/"
+            where = str(ancestor)
+            if where in fresh:
+                continue
+            if any(ancestor.is_relative_to(f) for f in fresh):
+                actions.append(f"mkdir:{where}")
+                fresh.add(where)  # made on a tmpfs, 0755: an empty, searchable directory
+            elif not searchable(where):
+                actions.append(f"tmpfs:{where}")
+                fresh.add(where)
+    return actions
+
+
 @contextmanager
 def booted(work: Path) -> Iterator[Machine]:
     """Boot systemd in a fresh namespace (its log in WORK/boot.log); power it off after."""
@@ -153,8 +185,10 @@ def booted(work: Path) -> Iterator[Machine]:
     units.mkdir(parents=True)
     (units / TARGET).write_text(TARGET_UNIT)
     log = (work / "boot.log").open("wb")
+    exposed = unreachable_dirs()
     unshare = subprocess.Popen(
-        [*UNSHARE, str(BOOT), str(units), TARGET, " ".join(unreachable_dirs())],
+        [*UNSHARE, str(BOOT), str(units), TARGET, " ".join(exposed),
+         " ".join(exposure_plan(exposed))],  # fmt: skip
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,

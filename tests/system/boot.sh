@@ -1,6 +1,6 @@
 #!/bin/sh
 # PID 1 of a private PID and mount namespace, made by
-#   unshare --pid --fork --mount --mount-proc --cgroup --uts --ipc boot.sh UNITDIR TARGET [EXPOSE]
+#   unshare --pid --fork --mount --mount-proc --cgroup --uts --ipc boot.sh UNITDIR TARGET [EXPOSE [PLAN]]
 # EXPOSE: space-separated directories (no spaces in them) the services need that
 # the namespace would hide: under a 0700 parent, or under one of the tmpfs mounts
 # below (a checkout in /tmp).
@@ -13,6 +13,7 @@ set -eu
 unitdir=$1
 target=$2
 expose=${3:-}
+plan=${4:-}
 
 mount --make-rprivate /
 # Hold the EXPOSE directories where nothing below hides them, before anything does.
@@ -35,12 +36,15 @@ for dir in /etc /usr/local; do
     mount -t overlay overlay -o "lowerdir=$dir,upperdir=$state/upper,workdir=$state/work" "$dir"
 done
 
-# Each EXPOSE directory goes back where it was; a parent nobody else may enter
-# (a 0700 home) first gets a fresh 0755 tmpfs over it.
-for parent in $(for dir in $expose; do dirname "$dir"; done | sort -u); do
-    if [ -z "$(find "$parent" -maxdepth 0 -perm -o=x)" ]; then
-        mount -t tmpfs -o mode=0755 tmpfs "$parent"
-    fi
+# PLAN (tests/helpers/machine.py exposure_plan, tested there) makes each EXPOSE
+# directory's ancestors exist and reachable again: mkdir:DIR for one a tmpfs above hid,
+# tmpfs:DIR for one nobody else may enter (a 0700 home). Then each goes back in place.
+for action in $plan; do
+    case $action in
+        mkdir:*) mkdir -p -m 0755 "${action#mkdir:}" ;;
+        tmpfs:*) mount -t tmpfs -o mode=0755 tmpfs "${action#tmpfs:}" ;;
+        *) echo "boot.sh: unknown action $action" >&2; exit 2 ;;
+    esac
 done
 n=0
 for dir in $expose; do
