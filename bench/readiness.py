@@ -1,5 +1,5 @@
-"""`make bench`, the readiness checker's part: what a ready probe adds to the launch path,
-how soon READY=1 follows the port opening, and what a long-lived watchdog checker costs."""
+"""`make bench`, the readiness helper's part: what a ready probe adds to the launch path,
+how soon READY=1 follows the port opening, and what a long-lived watchdog helper costs."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from golaunch.effects import spawn_checker
+from golaunch.launch.effects import spawn_helper
 
 RUNS = int(os.environ.get("BENCH_RUNS", "20"))
 
@@ -40,12 +40,18 @@ class Manager:
         return got
 
 
-def checker(
+def helper(
     spec: dict[str, object], manager: Manager, program: subprocess.Popen[bytes]
 ) -> subprocess.Popen[bytes]:
     pidfd = os.pidfd_open(program.pid)
     os.set_inheritable(pidfd, True)
-    argv = [sys.executable, "-I", "-m", "golaunch.checker", json.dumps({**spec, "pidfd": pidfd})]
+    argv = [
+        sys.executable,
+        "-I",
+        "-m",
+        "golaunch.readiness.helper",
+        json.dumps({**spec, "pidfd": pidfd}),
+    ]
     env = {"NOTIFY_SOCKET": manager.address, "PATH": "/usr/bin:/bin"}
     started = subprocess.Popen(argv, env=env, pass_fds=(pidfd,))
     os.close(pidfd)
@@ -61,14 +67,14 @@ def spec_for(probe: str, program: int, **extra: object) -> dict[str, object]:
 
 
 def spawn_cost(manager: Manager) -> float:
-    """Median ms spawn_checker keeps the launch path (golaunch waits for setsid only)."""
+    """Median ms spawn_helper keeps the launch path (golaunch waits for setsid only)."""
     times = []
     env = {"NOTIFY_SOCKET": manager.address, "PATH": "/usr/bin:/bin"}
     for _ in range(RUNS):
         start = time.perf_counter()
-        spawn_checker(spec_for("file:///", os.getpid()), env)  # ready at once, then gone
+        spawn_helper(spec_for("file:///", os.getpid()), env)  # ready at once, then gone
         times.append((time.perf_counter() - start) * 1000)
-        manager.receive(0.3)  # let that checker finish before the next fork
+        manager.receive(0.3)  # let that helper finish before the next fork
     return statistics.median(times)
 
 
@@ -78,7 +84,7 @@ def ready_latency(manager: Manager, work: Path) -> tuple[float, float]:
         probe_port.bind(("127.0.0.1", 0))
         port = probe_port.getsockname()[1]
     program = subprocess.Popen(["sleep", "30"])
-    started = checker(spec_for(f"tcp://127.0.0.1:{port}", program.pid), manager, program)
+    started = helper(spec_for(f"tcp://127.0.0.1:{port}", program.pid), manager, program)
     statuses = [d for _, d in manager.receive(1.0) if d.startswith(b"STATUS=golaunch: waiting")]
     pause = min(0.2 * 2 ** (len(statuses) - 1), 2.0) * 1000  # after the last failed attempt
     server = socket.socket()
@@ -93,7 +99,7 @@ def ready_latency(manager: Manager, work: Path) -> tuple[float, float]:
 
 
 def watchdog_cost(manager: Manager, seconds: float = 20) -> tuple[float, float, int]:
-    """(peak RSS MB, % of one core, WATCHDOG=1 count) of a checker at a 1 s interval."""
+    """(peak RSS MB, % of one core, WATCHDOG=1 count) of a helper at a 1 s interval."""
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(128)
@@ -104,7 +110,7 @@ def watchdog_cost(manager: Manager, seconds: float = 20) -> tuple[float, float, 
         watchdog=True,
         watchdog_usec=2_000_000,
     )
-    started = checker(spec, manager, program)
+    started = helper(spec, manager, program)
     manager.receive(2)
     before = _cpu_seconds(started.pid)
     got = manager.receive(seconds)
@@ -133,9 +139,9 @@ def report(work: Path) -> None:
     spawn = spawn_cost(manager)
     latency, pause = ready_latency(manager, work)
     peak, cpu, pings = watchdog_cost(manager)
-    print("\nreadiness checker")
+    print("\nreadiness helper")
     print(f"  added to the launch path by --ready-probe (spawn): {spawn:.1f} ms (target <= 5)")
     target = f"target <= pause + 10 ms, pause {pause:.0f} ms"
     print(f"  port open -> READY=1: {latency:.0f} ms ({target})")
-    print(f"  watchdog checker, 1 s interval: peak RSS {peak:.1f} MB (target <= 15), "
+    print(f"  watchdog helper, 1 s interval: peak RSS {peak:.1f} MB (target <= 15), "
           f"{cpu:.2f}% of one core (target < 1), {pings} pings in 20 s")  # fmt: skip

@@ -65,8 +65,8 @@ def main() -> None:
 
 
 def _say(line: str) -> None:
-    """One line to stderr, each of its lines escaped (golaunch.printable); never raises."""
-    from golaunch.printable import visible
+    """One line to stderr, each of its lines escaped (golaunch.syntax.printable); never raises."""
+    from golaunch.syntax.printable import visible
 
     text = "".join(visible(part) + "\n" for part in line.split("\n"))
     try:

@@ -1,178 +1,15 @@
-"""The command line: parse, validate, dispatch to golaunch.commands. Nothing else.
-
-Imported only on the slow path (see golaunch.__main__): click and pydantic
-cost more than golaunch's whole budget for a service start.
+"""The command line: parse and configure (golaunch.config.commandline), check that the
+options agree, dispatch to golaunch.commands. Nothing else.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-import click
-
-from golaunch import __version__
-from golaunch.config.file import locate_config_file
+from golaunch.config.commandline import configure, parse
 from golaunch.config.schema import DEFAULT_CONFIG_FILE
-from golaunch.host.environment import invalid_name_reason
 from golaunch.status import ExitStatus, UsageError
-
-_CONTEXT = {"help_option_names": ["-h", "--help"], "allow_interspersed_args": False}
-
-
-def _repeatable(name: str, metavar: str, help: str) -> Callable[[Any], Any]:
-    return click.option(name, metavar=metavar, multiple=True, help=help)
-
-
-@click.command(context_settings=_CONTEXT, no_args_is_help=False)
-@click.option(
-    "-c",
-    "--config",
-    "config_path",
-    metavar="FILE",
-    help=f"TOML file [default: $GOLAUNCH_CONFIG, else {DEFAULT_CONFIG_FILE} if it exists].",
-)
-@click.option(
-    "--check",
-    is_flag=True,
-    help="Run every check, print a report, exit 0 or 78. Never notifies or execs.",
-)
-@click.option(
-    "--json", "as_json", is_flag=True, help="With --check: the report as one JSON document."
-)
-@click.option(
-    "--print-env", is_flag=True, help="Print the environment the program would get, and exit."
-)
-@_repeatable("--unit", "NAME", "With --check: check service NAME as systemd would start it.")
-@click.option(
-    "--all-units", is_flag=True, help="With --check: every loaded service that runs golaunch."
-)
-@click.option(
-    "--format",
-    "report_format",
-    type=click.Choice(["text", "json", "openmetrics"]),
-    help="With --check: the report's format [default: text]; openmetrics needs units.",
-)
-@click.option(
-    "--output", metavar="FILE", help="With --check: write the report to FILE, atomically."
-)
-@click.option("--goroot", metavar="DIR", help="The Go toolchain to check and export as GOROOT.")
-@click.option(
-    "--go-version", metavar="SPEC", help='Constraint on the toolchain, e.g. ">=1.22, <1.28".'
-)
-@click.option("--gocache", metavar="DIR", help="GOCACHE for the program.")
-@click.option(
-    "--memlimit-ratio",
-    type=float,
-    metavar="R",
-    help="GOMEMLIMIT = R times the cgroup's memory limit; 0: off [default: 0.9].",
-)
-@click.option("--gomodcache", metavar="DIR", help="GOMODCACHE for the program.")
-@_repeatable("--keep-env", "GLOB", "Also inherit variables matching GLOB (repeatable).")
-@_repeatable("--set-env", "NAME=VALUE", "Set a variable for the program (repeatable).")
-@_repeatable("--require-lib", "SONAME", "A library the program dlopen()s (repeatable).")
-@_repeatable(
-    "--credential-env", "NAME=CRED", "Set NAME to the contents of credential CRED (repeatable)."
-)
-@_repeatable(
-    "--credential-file-env", "NAME=CRED", "Set NAME to the path of credential CRED (repeatable)."
-)
-@_repeatable("--wait-for", "PROBE", "Before the checks, wait until PROBE succeeds (repeatable).")
-@click.option("--wait-timeout", type=float, metavar="SECONDS", help="Give up waiting [default: 0].")
-@click.option("--ready-probe", metavar="PROBE", help="READY=1 only once PROBE succeeds.")
-@click.option(
-    "--ready-timeout", type=float, metavar="SECONDS", help="Give up on readiness [default: 0]."
-)
-@click.option(
-    "--watchdog", is_flag=True, default=None, help="After READY=1, WATCHDOG=1 while PROBE passes."
-)
-@click.option(
-    "--notify",
-    type=click.Choice(["auto", "ready", "passthrough", "none"]),
-    help="sd_notify mode [default: auto].",
-)
-@click.option(
-    "--log-target",
-    type=click.Choice(["auto", "journal", "stderr"]),
-    help="Where findings go [default: auto].",
-)
-@click.option(
-    "--syslog-identifier",
-    metavar="NAME",
-    help="SYSLOG_IDENTIFIER for the program's output [default: its basename].",
-)
-@click.version_option(
-    __version__, "--version", prog_name="golaunch", message="%(prog)s %(version)s"
-)
-@click.argument("command", nargs=-1, type=click.UNPROCESSED, metavar="[--] [PROGRAM [ARG]...]")
-def command(**options: Any) -> None:
-    """Check what a Go program needs from the host, then exec it (same PID)."""
-    click.get_current_context().obj = options
-
-
-def parse(argv: Sequence[str]) -> dict[str, Any] | None:
-    """The parsed options, or None when click already answered (--help, --version)."""
-    try:
-        context = command.make_context("golaunch", list(argv))
-        with context:
-            command.invoke(context)
-        return dict(context.obj)
-    except click.exceptions.Exit:
-        return None
-    except click.UsageError as e:
-        raise UsageError(f"{e.format_message()}\nTry 'golaunch --help' for help.") from None
-
-
-def cli_values(options: Mapping[str, Any]) -> dict[str, Any]:
-    """The settings given on the command line, shaped like the configuration."""
-    values: dict[str, Any] = {}
-
-    def put(section: str | None, key: str, value: Any) -> None:
-        if value is None or value == ():
-            return
-        target = values.setdefault(section, {}) if section else values
-        target[key] = value
-
-    command_line = options["command"]
-    if command_line:
-        put(None, "program", command_line[0])
-        put(None, "args", list(command_line[1:]))
-    put("go", "goroot", options["goroot"])
-    put("go", "version", options["go_version"])
-    put("go", "gocache", options["gocache"])
-    put("go", "gomodcache", options["gomodcache"])
-    put("go", "memlimit_ratio", options["memlimit_ratio"])
-    put("environment", "keep", list(options["keep_env"]) or None)
-    put("environment", "set", _assignments(options["set_env"], "--set-env") or None)
-    put("libraries", "require", list(options["require_lib"]) or None)
-    put("notify", "mode", options["notify"])
-    put("notify", "probe", options["ready_probe"])
-    put("notify", "probe_timeout", options["ready_timeout"])
-    put("notify", "watchdog", options["watchdog"])
-    put("wait", "probes", list(options["wait_for"]) or None)
-    put("wait", "timeout", options["wait_timeout"])
-    put("credentials", "env", _assignments(options["credential_env"], "--credential-env") or None)
-    put(
-        "credentials",
-        "file_env",
-        _assignments(options["credential_file_env"], "--credential-file-env") or None,
-    )
-    put("log", "target", options["log_target"])
-    put("log", "syslog_identifier", options["syslog_identifier"])
-    return values
-
-
-def _assignments(items: Sequence[str], option: str) -> dict[str, str]:
-    result: dict[str, str] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise UsageError(f"{option} {item!r}: expected NAME=VALUE")
-        reason = invalid_name_reason(name)
-        if reason:
-            raise UsageError(f"{option} {item!r}: {reason}")
-        result[name] = value
-    return result
 
 
 def _report_format(options: Mapping[str, Any]) -> str:
@@ -198,24 +35,33 @@ def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
     report_format = _report_format(options)
     if options["check"] and options["print_env"]:
         raise UsageError("--check and --print-env exclude each other")
-    from golaunch import commands
-
     if options["unit"] or options["all_units"]:
-        if options["command"]:
-            raise UsageError("--unit and --all-units check units: give no program after --")
-        return commands.check_units(
-            options["unit"], options["all_units"], report_format, options["output"]
-        )
+        return _check_units(options, report_format)
     if report_format == "openmetrics":
         raise UsageError("--format openmetrics reports on units: add --unit NAME or --all-units")
-    values = cli_values(options)
-    from golaunch.config.validate import ConfigInvalid, load
+    return _run_configured(argv, options, report_format, environ)
 
-    path = locate_config_file(options["config_path"], environ)
-    try:
-        config, config_file = load(values, environ, path)
-    except ConfigInvalid as e:
-        return commands.refuse(e.findings, values, options, environ)
+
+def _check_units(options: Mapping[str, Any], report_format: str) -> int:
+    from golaunch import commands
+
+    if options["command"]:
+        raise UsageError("--unit and --all-units check units: give no program after --")
+    return commands.check_units(
+        options["unit"], options["all_units"], report_format, options["output"]
+    )
+
+
+def _run_configured(
+    argv: Sequence[str], options: Mapping[str, Any], report_format: str, environ: Mapping[str, str]
+) -> int:
+    """Launch, --check or --print-env, once the configuration is known (or refused)."""
+    from golaunch import commands
+
+    configured = configure(options, environ)
+    config, path = configured.config, configured.path
+    if config is None:
+        return commands.refuse(configured.findings, configured.values, options, environ)
     if config.program is None:
         raise UsageError(
             "no program: give one after -- (golaunch -- /opt/app/server) or set `program` "
@@ -225,4 +71,4 @@ def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
         return commands.print_env(config, environ)
     if options["check"]:
         return commands.check(config, environ, report_format, path, options["output"])
-    return commands.launch_validated(argv, environ, config_file, config)
+    return commands.launch_validated(argv, environ, configured.config_file, config)

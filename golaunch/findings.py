@@ -25,7 +25,7 @@ REGISTRY: Mapping[str, Mapping[str, str]] = {
     "unit": {
         "fail": "60f32742c1484a3180548e39f5c09885",
         "warn": "03c5b8c1e01943d88a07174a2f39c10d",
-        "source": "golaunch/fleet/environment.py",
+        "source": "golaunch/unitcheck/environment.py",
     },
     "config": {
         "fail": "7e9d3f5f73df43128866957f650944e5",
@@ -35,7 +35,7 @@ REGISTRY: Mapping[str, Mapping[str, str]] = {
     "wait": {
         "fail": "92ad89e74d64477e8f706b446527e1e6",
         "warn": "2de530945db044ec8c73dd12230225d9",
-        "source": "golaunch/wait.py",
+        "source": "golaunch/readiness/gate.py",
     },
     "program": {
         "fail": "689205bc38bc45628c05b009b0136b13",
@@ -95,7 +95,7 @@ REGISTRY: Mapping[str, Mapping[str, str]] = {
     "notify": {
         "fail": "41c4c353f2b548cd968061877d225469",
         "warn": "28a123b6a9304bd49982b90bdf47fc39",
-        "source": "golaunch/startup.py",
+        "source": "golaunch/launch/startup.py",
     },
     "security": {
         "fail": "3eda797e464544b6aee1c474a32e89e2",
@@ -110,7 +110,7 @@ REGISTRY: Mapping[str, Mapping[str, str]] = {
     "watchdog": {
         "fail": "be384079d1224316aa4e8caf87aa72cc",
         "warn": "9c48cf23eb78460aafc3d38338fbc665",
-        "source": "golaunch/checker.py",
+        "source": "golaunch/readiness/helper.py",
     },
 }
 CHECK_NAMES = tuple(REGISTRY)
@@ -136,7 +136,7 @@ class Finding:
         return MESSAGE_IDS.get((self.check, self.severity))
 
     @property
-    def reportable(self) -> bool:
+    def journaled(self) -> bool:
         """Warnings and failures go to the journal; passes and skips only to reports."""
         return self.severity in (Severity.WARN, Severity.FAIL)
 

@@ -2,8 +2,10 @@
 
 Statuses follow BSD sysexits(3), as systemd.exec(5) documents them. Expected
 problems with the host are findings, not exceptions; a GolaunchError means
-"cannot continue", carries its status, and `golaunch.__main__` is the only
-place that catches it.
+"cannot continue" and carries its status, which `golaunch.__main__`, the one
+place that maps errors to exit statuses, returns. Only the unit checks catch some
+on the way (golaunch.unitcheck.run): there a usage or permission error about one
+unit becomes that unit's failure, so that the others are still checked.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ class OutputFileError(GolaunchError):
     status = ExitStatus.CANTCREAT
 
 
-class OutputError(GolaunchError):
+class StandardOutputError(GolaunchError):
     """The report or environment could not be written: nothing was checked for anyone."""
 
     status = ExitStatus.CONFIG

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.paths import REPO, SOURCES
+from tests.helpers.servers import Trickle
 from tests.helpers.toolchain import Toolchain, go_bin, toolchain_at
 
 # Variables that would change golaunch's behaviour if the test runner had them.
@@ -87,3 +88,11 @@ def private_cache(tmp_path: Path) -> Iterator[Path]:
     directory.mkdir(mode=0o700)
     yield directory
     shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def trickle() -> Iterator[Trickle]:
+    """A server that answers one byte at a time (tests.helpers.servers)."""
+    server = Trickle()
+    yield server
+    server.close()

@@ -3,8 +3,12 @@
 A check is a module named after the finding it reports (`checks/goroot.py`
 reports `goroot`), with NAME and `check(ctx) -> list[Finding]`. Checks only
 read: they never raise for a problem with the host, and never change it.
-The names and MESSAGE_IDs come from golaunch.findings.REGISTRY; `config`
-failures come from validation, and `notify` from the startup sequence.
+The names and MESSAGE_IDs come from golaunch.findings.REGISTRY. Some findings
+in it are not made here, since no check could see them in time: `config`
+failures come from validation (golaunch.config), `notify` from the start
+sequence (golaunch.launch.startup), `wait` from the dependency gate and
+`watchdog` (and `ready-probe`'s give-up) from the readiness helper
+(golaunch.readiness), and `unit` from the unit checks (golaunch.unitcheck).
 """
 
 from __future__ import annotations

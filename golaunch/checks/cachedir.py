@@ -2,7 +2,7 @@
 
 Checks only read. A directory that does not exist yet is judged by whether it
 can be created (its nearest existing ancestor's filesystem); launch creates it
-after every check passed (golaunch.startup), and `--check` never does.
+after every check passed (golaunch.launch.startup), and `--check` never does.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ def _notify_problems(ctx: LaunchContext) -> list[Finding]:
 
 
 def _watchdog_problems(ctx: LaunchContext) -> list[Finding]:
-    """WatchdogSec= needs someone to ping: golaunch's checker (--watchdog) or the program,
+    """WatchdogSec= needs someone to ping: golaunch's readiness helper (--watchdog) or the program,
     which can only with the socket (--notify passthrough). Otherwise systemd kills the
     program every WatchdogSec=, a restart loop with no word of why."""
     notify = ctx.config.notify

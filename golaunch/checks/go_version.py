@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from golaunch.findings import Finding, failed, noted, passed, skipped
 from golaunch.host.context import LaunchContext
-from golaunch.host.goversion import parse_constraint, parse_go_version, satisfies
+from golaunch.syntax.goversion import parse_constraint, parse_go_version, satisfies
 
 NAME = "go-version"
 

@@ -1,6 +1,6 @@
 """The program check: is the file something execve(2) can run?
 
-Also the words for every Problem golaunch.host.program records, which the
+Also the words for every FileProblem golaunch.host.program records, which the
 interpreter check uses for ld.so.
 """
 
@@ -10,7 +10,7 @@ import os
 
 from golaunch.findings import Finding, failed, passed
 from golaunch.host.context import LaunchContext
-from golaunch.host.program import Defect, Problem
+from golaunch.host.program import FileProblem, Problem
 
 NAME = "program"
 
@@ -40,7 +40,7 @@ def check(ctx: LaunchContext) -> list[Finding]:
     return [passed(NAME, f"{ctx.program}: {what}", **fields)]
 
 
-def describe(problem: Problem) -> str:
+def describe(problem: FileProblem) -> str:
     """The whole sentence: the file, what is wrong with it, and the fix where there is one."""
     if problem.script:
         return f"{problem.script} is a script for {problem.path}, which {predicate(problem)}"
@@ -49,32 +49,32 @@ def describe(problem: Problem) -> str:
 
 # What is wrong with a file, as the rest of a sentence that starts with its path.
 _PREDICATES = {
-    Defect.MISSING: "does not exist",
-    Defect.DANGLING_SYMLINK: "is a dangling symlink",
-    Defect.SYMLINK_LOOP: "is a symlink loop",
-    Defect.UNEXAMINABLE: "cannot be examined: {detail}",
-    Defect.DIRECTORY: "is a directory, not a program",
-    Defect.NOT_REGULAR: "is not a regular file",
-    Defect.NOT_EXECUTABLE: "is not executable by uid {euid} ({detail}); chmod +x it",
-    Defect.NOEXEC_MOUNT: (
+    Problem.MISSING: "does not exist",
+    Problem.DANGLING_SYMLINK: "is a dangling symlink",
+    Problem.SYMLINK_LOOP: "is a symlink loop",
+    Problem.UNEXAMINABLE: "cannot be examined: {detail}",
+    Problem.DIRECTORY: "is a directory, not a program",
+    Problem.NOT_REGULAR: "is not a regular file",
+    Problem.NOT_EXECUTABLE: "is not executable by uid {euid} ({detail}); chmod +x it",
+    Problem.NOEXEC_MOUNT: (
         "is on a filesystem mounted noexec: exec would fail with EACCES whatever its mode "
         "({detail}); move it, or remount without noexec"
     ),
-    Defect.UNREADABLE: "cannot be read: {detail}",
-    Defect.UNKNOWN_FORMAT: (
+    Problem.UNREADABLE: "cannot be read: {detail}",
+    Problem.UNKNOWN_FORMAT: (
         "is neither an ELF executable nor a #! script (it starts with {detail}); "
         "exec would fail with ENOEXEC"
     ),
-    Defect.NO_INTERPRETER_NAMED: "is a #! script naming no interpreter",
-    Defect.BAD_ELF: "{detail}",
-    Defect.NOT_AN_EXECUTABLE: "is an {detail}, not an executable",
-    Defect.WRONG_HOST: "is an {detail}; this host runs {host} programs",
+    Problem.NO_INTERPRETER_NAMED: "is a #! script naming no interpreter",
+    Problem.BAD_ELF: "{detail}",
+    Problem.NOT_AN_EXECUTABLE: "is an {detail}, not an executable",
+    Problem.WRONG_HOST: "is an {detail}; this host runs {host} programs",
 }
 
 
-def predicate(problem: Problem) -> str:
-    host = _host_description() if problem.defect is Defect.WRONG_HOST else ""
-    return _PREDICATES[problem.defect].format(detail=problem.detail, euid=os.geteuid(), host=host)
+def predicate(problem: FileProblem) -> str:
+    host = _host_description() if problem.kind is Problem.WRONG_HOST else ""
+    return _PREDICATES[problem.kind].format(detail=problem.detail, euid=os.geteuid(), host=host)
 
 
 def _host_description() -> str:

@@ -1,9 +1,9 @@
-"""The ready-probe check: can READY=1 come from the checker golaunch leaves behind?
+"""The ready-probe check: can READY=1 come from the helper golaunch leaves behind?
 
-After exec golaunch is gone, so READY=1 (and WATCHDOG=1) come from a checker
+After exec golaunch is gone, so READY=1 (and WATCHDOG=1) come from a helper
 process, which systemd accepts only with NotifyAccess=all (a Type=notify unit
-defaults to main). The checker's own give-up entry, after exec, is worded in
-golaunch/checker.py.
+defaults to main). The helper's own give-up entry, after exec, is worded in
+golaunch/readiness/helper.py.
 """
 
 from __future__ import annotations
@@ -18,19 +18,19 @@ NAME = "ready-probe"
 
 def check(ctx: LaunchContext) -> list[Finding]:
     notify = ctx.config.notify
-    if notify.probe is None or ctx.manager is None:
+    if notify.probe is None or ctx.unit_view is None:
         return []
     findings = []
     if os.getpid() == 1:
         findings.append(
             warned(
                 NAME,
-                "golaunch is PID 1 (a container without an init): the checker it leaves "
+                "golaunch is PID 1 (a container without an init): the helper it leaves "
                 "behind cannot be reaped when it exits; run under an init (--init, tini)",
             )
         )
     findings += _passed_socket(notify.probe, ctx)
-    view = ctx.manager.result()
+    view = ctx.unit_view.result()
     access = view.properties.get("NotifyAccess")
     fields = {"GOLAUNCH_PROBE": notify.probe}
     if view.error:
@@ -38,7 +38,7 @@ def check(ctx: LaunchContext) -> list[Finding]:
             warned(
                 NAME,
                 f"cannot ask the service manager ({view.error}); unless the unit has "
-                "NotifyAccess=all, systemd will ignore the checker's READY=1",
+                "NotifyAccess=all, systemd will ignore the helper's READY=1",
                 **fields,
             )
         )
@@ -60,7 +60,7 @@ def check(ctx: LaunchContext) -> list[Finding]:
 
 def _passed_socket(url: str, ctx: LaunchContext) -> list[Finding]:
     from golaunch.host.listeners import passed_addresses, targets_passed_socket
-    from golaunch.probes import parse_probe
+    from golaunch.syntax.probeurl import parse_probe
 
     if not targets_passed_socket(parse_probe(url), passed_addresses(ctx.inherited, os.getpid())):
         return []

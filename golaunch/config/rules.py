@@ -11,8 +11,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from golaunch.config.schema import DEFAULT_PATH, Config, GoConfig
-from golaunch.host.environment import invalid_name_reason
-from golaunch.host.goversion import parse_constraint
+from golaunch.syntax.envname import invalid_name_reason
+from golaunch.syntax.goversion import parse_constraint
 
 Problem = tuple[tuple[str, ...], str]
 # Linux's PATH_MAX, NUL included: no longer path can be opened, let alone exec'd.
@@ -132,7 +132,7 @@ def _environment_problems(config: Config) -> Iterator[Problem]:
 
 
 def _probe_problems(config: Config) -> Iterator[Problem]:
-    from golaunch.probes import parse_probe
+    from golaunch.syntax.probeurl import parse_probe
 
     probes = [(("notify", "probe"), config.notify.probe)]
     probes += [(("wait", "probes"), url) for url in config.wait.probes]

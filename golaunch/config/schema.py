@@ -55,7 +55,7 @@ class NotifyConfig:
     __pydantic_config__ = _STRICT_KEYS
 
     mode: NotifyMode = "auto"
-    probe: str | None = None  # READY=1 only once this probe succeeds (golaunch.probes)
+    probe: str | None = None  # READY=1 only once this probe succeeds (golaunch.readiness.probes)
     probe_timeout: float = 0.0  # give up and stop the program; 0: systemd's start timeout
     probe_interval: float = 0.2  # between attempts, doubling up to 2 s while not ready
     probe_attempt_timeout: float = 1.0

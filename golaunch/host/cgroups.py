@@ -87,33 +87,37 @@ class ProcTables:
 
 class Limits:
     """The memory limit and CPU quota a program will run under: read from the cgroups
-    of TABLES when asked, or known already (FIXED: each a Limit, None, or the
-    CgroupError reading it gave), as when a unit is checked from outside."""
+    of TABLES when asked, or already known (`Limits.known`), as when a unit is checked
+    from outside. Either way an unreadable limit raises CgroupError when asked."""
 
-    __slots__ = ("fixed", "tables")
+    __slots__ = ("_cpu", "_memory", "tables")
 
-    def __init__(
-        self,
-        tables: ProcTables | None = None,
-        fixed: tuple[Limit | CgroupError | None, Limit | CgroupError | None] | None = None,
-    ) -> None:
+    def __init__(self, tables: ProcTables | None = None) -> None:
         self.tables = tables
-        self.fixed = fixed
+        self._memory: Limit | str | None = None
+        self._cpu: Limit | str | None = None
+
+    @classmethod
+    def known(cls, memory: Limit | str | None, cpu: Limit | str | None) -> Limits:
+        """Limits read already: each a Limit, None (no limit), or what made it unreadable."""
+        limits = cls()
+        limits._memory, limits._cpu = memory, cpu
+        return limits
 
     def memory(self) -> Limit | None:
-        if self.fixed is not None:
-            return _given(self.fixed[0])
-        return memory_limit(self.tables) if self.tables else None
+        if self.tables is None:
+            return _known(self._memory)
+        return memory_limit(self.tables)
 
     def cpu(self) -> Limit | None:
-        if self.fixed is not None:
-            return _given(self.fixed[1])
-        return cpu_limit(self.tables) if self.tables else None
+        if self.tables is None:
+            return _known(self._cpu)
+        return cpu_limit(self.tables)
 
 
-def _given(value: Limit | CgroupError | None) -> Limit | None:
-    if isinstance(value, CgroupError):
-        raise value
+def _known(value: Limit | str | None) -> Limit | None:
+    if isinstance(value, str):
+        raise CgroupError(value)
     return value
 
 

@@ -49,7 +49,7 @@ class LaunchContext:
     config_path: str | None = None  # the TOML file the configuration came from
     inspection: Inspection | None = None  # None when the program was not found
     toolchain_required: bool = False  # the user asked for a toolchain (see requires_toolchain)
-    manager: PendingView | KnownView | None = (
+    unit_view: PendingView | KnownView | None = (
         None  # the unit as its manager sees it, asked only for probes
     )
     credentials: tuple[Credential, ...] = ()  # asked for as variables; values never shown
@@ -111,7 +111,7 @@ def build_context(
     return LaunchContext(
         runtime=runtime,
         credentials=credentials,
-        manager=_ask_manager(config),
+        unit_view=_ask_manager(config),
         toolchain_required=requires_toolchain(config, program),
         config=config,
         inherited=inherited,

@@ -103,19 +103,6 @@ def inherit(
     }
 
 
-def invalid_name_reason(name: str) -> str | None:
-    """Why NAME cannot be an environment variable name, or None when it can."""
-    if not name:
-        return "a variable name must not be empty"
-    if "=" in name:
-        return f"variable name {name!r} contains '='"
-    if "\0" in name:
-        return f"variable name {name!r} contains a NUL byte"
-    if any(c.isspace() for c in name):
-        return f"variable name {name!r} contains whitespace"
-    return None
-
-
 # Linux limits each argv or envp string to 32 pages (MAX_ARG_STRLEN), NUL included.
 MAX_ARG_STRLEN = 32 * 4096
 

@@ -17,7 +17,7 @@ from typing import Literal
 
 from golaunch.elf.buildinfo import BuildInfo
 from golaunch.host.cgroups import CgroupError, Limit, Limits, ProcTables
-from golaunch.host.goversion import compare, parse_go_version
+from golaunch.syntax.goversion import compare, parse_go_version
 
 AUTOMEMLIMIT = "github.com/KimMachineGun/automemlimit"
 AUTOMAXPROCS = "go.uber.org/automaxprocs"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from golaunch.probes import Probe
+from golaunch.syntax.probeurl import Probe
 
 SD_LISTEN_FDS_START = 3
 

@@ -1,6 +1,6 @@
 """What the program file is: ELF, a #! script, or something exec cannot run. Reads, never runs.
 
-What is wrong is recorded as a `Problem` value; golaunch.checks.program words it.
+What is wrong is recorded as a `FileProblem` value; golaunch.checks.program words it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from golaunch.elf.resolve import Resolution, Resolver
 SHEBANG_MAX = 256  # the kernel reads this much of a #! line (BINPRM_BUF_SIZE)
 
 
-class Defect:
+class Problem:
     """Why execve(2) would not run a file. Plain strings: an Enum's class costs more to
     build at every start than all its uses."""
 
@@ -40,8 +40,8 @@ class Defect:
     WRONG_HOST = "wrong host"  # detail: the ELF description
 
 
-class Problem(NamedTuple):
-    defect: str  # a Defect
+class FileProblem(NamedTuple):
+    kind: str  # a Problem
     path: str  # the file that has it
     detail: str = ""
     script: str | None = None  # the #! script whose interpreter has it
@@ -50,7 +50,7 @@ class Problem(NamedTuple):
 @dataclass(frozen=True)
 class Inspection:
     path: str  # the file inspected: the program, or a script's interpreter
-    problem: Problem | None = None  # why exec would fail, for the program check
+    problem: FileProblem | None = None  # why exec would fail, for the program check
     script_interpreter: str | None = None  # set when the program is a #! script
     description: str = ""
     elf: Mapping[str, Any] | None = None
@@ -60,26 +60,26 @@ class Inspection:
     buildinfo_error: str | None = None
 
 
-def file_problem(path: str) -> Problem | None:
+def file_problem(path: str) -> FileProblem | None:
     """Why PATH cannot be executed by the effective user, or None."""
     try:
         info = os.stat(path)
     except OSError as e:
         if e.errno == errno.ELOOP:
-            return Problem(Defect.SYMLINK_LOOP, path)
+            return FileProblem(Problem.SYMLINK_LOOP, path)
         if e.errno == errno.ENOENT:
             dangling = os.path.islink(path)
-            return Problem(Defect.DANGLING_SYMLINK if dangling else Defect.MISSING, path)
-        return Problem(Defect.UNEXAMINABLE, path, e.strerror or str(e))
+            return FileProblem(Problem.DANGLING_SYMLINK if dangling else Problem.MISSING, path)
+        return FileProblem(Problem.UNEXAMINABLE, path, e.strerror or str(e))
     if stat.S_ISDIR(info.st_mode):
-        return Problem(Defect.DIRECTORY, path)
+        return FileProblem(Problem.DIRECTORY, path)
     if not stat.S_ISREG(info.st_mode):
-        return Problem(Defect.NOT_REGULAR, path)
+        return FileProblem(Problem.NOT_REGULAR, path)
     if not os.access(path, os.X_OK, effective_ids=os.access in os.supports_effective_ids):
         # access(2) refuses X_OK on a noexec mount too, whatever the mode says.
         noexec = os.statvfs(path).f_flag & os.ST_NOEXEC
-        defect = Defect.NOEXEC_MOUNT if noexec else Defect.NOT_EXECUTABLE
-        return Problem(defect, path, stat.filemode(info.st_mode))
+        kind = Problem.NOEXEC_MOUNT if noexec else Problem.NOT_EXECUTABLE
+        return FileProblem(kind, path, stat.filemode(info.st_mode))
     return None
 
 
@@ -121,12 +121,12 @@ def inspect_program(
         with open(path, "rb") as f:
             head = f.read(SHEBANG_MAX)
     except OSError as e:
-        return Inspection(path, problem=Problem(Defect.UNREADABLE, path, e.strerror or str(e)))
+        return Inspection(path, problem=FileProblem(Problem.UNREADABLE, path, e.strerror or str(e)))
     if head.startswith(b"#!"):
         return _inspect_script(path, head, environment, required)
     if head.startswith(b"\x7fELF"):
         return inspect_elf(path, environment, required)
-    return Inspection(path, problem=Problem(Defect.UNKNOWN_FORMAT, path, repr(head[:16])))
+    return Inspection(path, problem=FileProblem(Problem.UNKNOWN_FORMAT, path, repr(head[:16])))
 
 
 def _inspect_script(
@@ -135,7 +135,7 @@ def _inspect_script(
     line = head[2:].split(b"\n", 1)[0].strip()
     interpreter = line.split()[0].decode("utf-8", "surrogateescape") if line else ""
     if not interpreter:
-        return Inspection(path, problem=Problem(Defect.NO_INTERPRETER_NAMED, path))
+        return Inspection(path, problem=FileProblem(Problem.NO_INTERPRETER_NAMED, path))
     problem = file_problem(interpreter)
     if problem is None:
         inner = inspect_elf(interpreter, environment, required)
@@ -145,18 +145,18 @@ def _inspect_script(
     return Inspection(
         path,
         script_interpreter=interpreter,
-        problem=Problem(problem.defect, problem.path, problem.detail, script=path),
+        problem=FileProblem(problem.kind, problem.path, problem.detail, script=path),
     )
 
 
-def host_elf_problem(path: str) -> Problem | None:
+def host_elf_problem(path: str) -> FileProblem | None:
     """Why PATH is not an ELF file this host can run, without reading more than its headers."""
     try:
         with ElfFile(path) as elf:
             if (elf.bits, elf.endian, elf.machine) != host_elf():
-                return Problem(Defect.WRONG_HOST, path, elf.description)
+                return FileProblem(Problem.WRONG_HOST, path, elf.description)
     except ElfError as e:
-        return Problem(Defect.BAD_ELF, path, str(e))
+        return FileProblem(Problem.BAD_ELF, path, str(e))
     return None
 
 
@@ -165,7 +165,7 @@ def inspect_elf(path: str, environment: Mapping[str, str], required: Sequence[st
         with ElfFile(path) as elf:
             return _inspect_open_elf(elf, environment, required)
     except ElfError as e:
-        return Inspection(path, problem=Problem(Defect.BAD_ELF, path, str(e)))
+        return Inspection(path, problem=FileProblem(Problem.BAD_ELF, path, str(e)))
 
 
 def _inspect_open_elf(
@@ -173,9 +173,11 @@ def _inspect_open_elf(
 ) -> Inspection:
     path = elf.path
     if elf.type not in (ET_EXEC, ET_DYN):
-        return Inspection(path, problem=Problem(Defect.NOT_AN_EXECUTABLE, path, elf.description))
+        return Inspection(
+            path, problem=FileProblem(Problem.NOT_AN_EXECUTABLE, path, elf.description)
+        )
     if (elf.bits, elf.endian, elf.machine) != host_elf():
-        return Inspection(path, problem=Problem(Defect.WRONG_HOST, path, elf.description))
+        return Inspection(path, problem=FileProblem(Problem.WRONG_HOST, path, elf.description))
     interpreter = elf.interpreter()
     buildinfo, buildinfo_error = None, None
     try:

@@ -6,8 +6,8 @@ import os
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from golaunch.host.goversion import GoVersion, parse_go_version
 from golaunch.readfile import read_regular_file
+from golaunch.syntax.goversion import GoVersion, parse_go_version
 
 
 class GorootLocation(NamedTuple):

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TextIO
 
 from golaunch.findings import LAUNCH_MESSAGE_ID, Finding, Severity
-from golaunch.printable import visible
+from golaunch.syntax.printable import visible
 
 JOURNAL_SOCKET = "/run/systemd/journal/socket"
 SYSLOG_IDENTIFIER = "golaunch"
@@ -153,7 +153,7 @@ class Logger:
         self.unavailable = "" if journal_present else f"no {JOURNAL_SOCKET}"
 
     def log(self, fields: Mapping[str, str]) -> None:
-        # Values may hold anything a path or an argument can (golaunch.printable).
+        # Values may hold anything a path or an argument can (golaunch.syntax.printable).
         fields = {name: visible(value) for name, value in fields.items()}
         if self.to_journal and not self.unavailable:
             try:

@@ -17,7 +17,7 @@ class NotifyError(Exception):
 
 def ascii_status(text: str) -> str:
     """STATUS= is one line; keep it printable ASCII so every tool shows it the same."""
-    from golaunch.printable import visible
+    from golaunch.syntax.printable import visible
 
     return visible(text).encode("ascii", "backslashreplace").decode("ascii")
 

@@ -20,7 +20,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from golaunch.printable import visible
+from golaunch.syntax.printable import visible
 from golaunch.systemd.journal import journal_stream_fds
 from golaunch.systemd.manager import own_unit
 

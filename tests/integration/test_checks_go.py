@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from golaunch.checks import run_checks
 from golaunch.config.schema import Config, GoConfig
-from golaunch.effects import system_effects
 from golaunch.findings import Finding, Severity
 from golaunch.host.context import build_context
-from golaunch.startup import prepare
+from golaunch.launch.effects import system_effects
+from golaunch.launch.startup import prepare
 from tests.helpers.toolchain import Toolchain
 
 
@@ -153,8 +154,12 @@ def test_launch_creates_the_cache_private(tmp_path: Path, go_new: Toolchain) -> 
     ids=["off", "relative", "tilde", "no-create", "file", "world-writable", "full", "same-dir"],
 )
 def test_bad_cache(
-    tmp_path: Path, go_new: Toolchain, setup, go: dict[str, object], message: str
-) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    go_new: Toolchain,
+    setup: Callable[[Path], object] | None,
+    go: dict[str, object],
+    message: str,
+) -> None:
     if setup:
         setup(tmp_path)
     if go.get("gomodcache") == "SAME":

@@ -5,18 +5,18 @@ from __future__ import annotations
 import errno
 import os
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pytest
 
 from golaunch.checks import exec as exec_check
 from golaunch.config.schema import Config, EnvironmentConfig
-from golaunch.effects import Effects
 from golaunch.findings import Severity
 from golaunch.host.context import build_context
 from golaunch.host.environment import arg_max, exec_size, exec_strings
-from golaunch.startup import launch
+from golaunch.launch.effects import Effects
+from golaunch.launch.startup import start
 from golaunch.status import ExitStatus
 from golaunch.systemd.notify import connect_notifier
 from tests.helpers.paths import BASE_PATH, BUILD
@@ -95,8 +95,12 @@ def _replaced(path: str, argv: Sequence[str], env: Mapping[str, str]) -> None:
     ids=["E2BIG", "ENOEXEC"],
 )
 def test_execve_failing_after_ready_exits_71_and_says_why(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, execve, code: int, reason: str
-) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    execve: Callable[..., None],
+    code: int,
+    reason: str,
+) -> None:
     program = tmp_path / "server"
     program.write_bytes(Path("/bin/true").read_bytes())
     program.chmod(0o755)
@@ -110,7 +114,7 @@ def test_execve_failing_after_ready_exits_71_and_says_why(
         logged.append, connect_notifier, execve, lambda _name, _env: None, os.makedirs, spawn
     )
 
-    assert launch(ctx, effects) is ExitStatus.OSERR
+    assert start(ctx, effects) is ExitStatus.OSERR
     assert listener.messages()[-1].startswith("READY=1\n")
     exec_entry = logged[-1]
     assert exec_entry["GOLAUNCH_CHECK"] == "exec" and exec_entry["PRIORITY"] == "3"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from golaunch.host.goversion import compare, parse_go_version
+from golaunch.syntax.goversion import compare, parse_go_version
 from tests.helpers.paths import SOURCES
 from tests.helpers.toolchain import Toolchain
 

@@ -62,6 +62,6 @@ def test_a_cached_launch_imports_no_click_pydantic_or_cysystemd(tmp_path: Path) 
     assert list((tmp_path / "golaunch").glob("*.entry")), "the first start stored no entry"
     warm = imported_by_a_start(tmp_path)
     assert heavy(warm) == set()
-    assert "golaunch.startup" in warm  # and it did go through the launch path
+    assert "golaunch.launch.startup" in warm  # and it did go through the launch path
     assert {m for m in cold | warm if m.split(".")[0] in UNIT_CHECK_ONLY} == set()
-    assert not any(m.startswith("golaunch.fleet") for m in cold | warm)
+    assert not any(m.startswith("golaunch.unitcheck") for m in cold | warm)

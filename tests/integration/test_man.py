@@ -10,7 +10,7 @@ import subprocess
 import click
 import pytest
 
-from golaunch.cli import command
+from golaunch.config.commandline import command
 from golaunch.config.schema import Config
 from golaunch.findings import CHECK_NAMES, LAUNCH_MESSAGE_ID, MESSAGE_IDS
 from tests.helpers.paths import REPO

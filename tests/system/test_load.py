@@ -89,7 +89,7 @@ def zombies(machine: Machine) -> list[str]:
 
 
 def test_probed_instances_at_once_lose_no_message_and_leave_no_zombie(machine: Machine) -> None:
-    """Each instance's READY=1 comes from its checker; with BARRIER=1 none is lost."""
+    """Each instance's READY=1 comes from its helper; with BARRIER=1 none is lost."""
     machine.install({"golaunch-probed@.service": PROBED})
     units = [f"golaunch-probed@{i}.service" for i in range(COUNT)]
     since = machine.run("date", "+%Y-%m-%d %H:%M:%S").stdout.strip()

@@ -1,4 +1,4 @@
-"""READY=1 that means "serving": probes, the checker and the watchdog bridge, under the
+"""READY=1 that means "serving": probes, the helper and the watchdog bridge, under the
 machine's real systemd 252."""
 
 from __future__ import annotations
@@ -57,8 +57,8 @@ def test_start_returns_once_the_program_serves(machine: Machine, go_server: Path
     main_pid = props["MainPID"]
     assert http_get(port, "/pid") == f"{main_pid}\n"  # the server is the main process
     assert props["StatusText"] == f"golaunch: {probe} answers; running {go_server}"
-    # The checker left after READY=1 and its barrier: only the server remains.
-    wait_until("the checker to leave", lambda: processes(machine, name) == [main_pid])
+    # The helper left after READY=1 and its barrier: only the server remains.
+    wait_until("the helper to leave", lambda: processes(machine, name) == [main_pid])
     machine.run("systemctl", "stop", name)
 
 
@@ -148,7 +148,7 @@ def test_a_program_that_dies_first_takes_the_checker_with_it(
     )
     assert machine.start(name).returncode != 0
     assert machine.show(name)["ActiveState"] == "failed"
-    wait_until("the checker to leave", lambda: processes(machine, name) == [])
+    wait_until("the helper to leave", lambda: processes(machine, name) == [])
 
 
 def test_watchdog_pings_while_healthy_and_triggers_when_not(

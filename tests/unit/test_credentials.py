@@ -12,7 +12,7 @@ from golaunch.config.schema import Config, CredentialsConfig, EnvironmentConfig
 from golaunch.config.validate import ConfigInvalid, validate
 from golaunch.findings import Severity
 from golaunch.host.context import LaunchContext, build_context
-from golaunch.report import Report, render_json, render_text
+from golaunch.output.report import Report, render_json, render_text
 
 SECRET = "hunter2-\u00e9-very-secret"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from golaunch.host.goversion import parse_constraint, parse_go_version, satisfies
+from golaunch.syntax.goversion import parse_constraint, parse_go_version, satisfies
 
 
 @pytest.mark.parametrize(

@@ -101,7 +101,7 @@ def test_after_one_failed_send_the_journal_is_not_tried_again() -> None:
 
 
 def test_passes_are_not_reportable() -> None:
-    assert not passed("goroot", "ok").reportable
+    assert not passed("goroot", "ok").journaled
     assert Finding("x", Severity.SKIP, "s").message_id is None
 
 

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from golaunch.findings import Finding, Severity
-from golaunch.printable import visible
-from golaunch.report import Report, render_json, render_text
+from golaunch.output.report import Report, render_json, render_text
+from golaunch.syntax.printable import visible
 from golaunch.systemd.journal import Logger, finding_fields, launch_fields
 from golaunch.systemd.notify import ascii_status
 from golaunch.systemd.streams import StreamSettings

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from golaunch.config.schema import Config, EnvironmentConfig, GoConfig, NotifyConfig, WaitConfig
-from golaunch.effects import Effects
 from golaunch.findings import MESSAGE_IDS, Severity, failed
 from golaunch.host.context import LaunchContext, build_context
-from golaunch.startup import launch, refuse_start
+from golaunch.launch.effects import Effects
+from golaunch.launch.startup import refuse_start, start
 from golaunch.status import ExitStatus
-from golaunch.systemd.notify import NotifyError
+from golaunch.systemd.notify import Notifier, NotifyError
 
 SOCKET = {"NOTIFY_SOCKET": "/run/fake/notify"}
 
@@ -41,7 +41,7 @@ class Recorder:
     def _log(self, fields: Mapping[str, str]) -> None:
         self.calls.append(("log", dict(fields)))
 
-    def _connect(self, environ: Mapping[str, str]) -> object:
+    def _connect(self, environ: Mapping[str, str]) -> Notifier:
         if self.fail_connect:
             raise NotifyError("cannot connect to NOTIFY_SOCKET=/run/fake/notify: refused")
         return self._notify
@@ -85,7 +85,7 @@ def context(program: str = "/bin/true", **go: object) -> LaunchContext:
 
 def test_success_notifies_checking_then_ready_then_execs() -> None:
     recorder = Recorder()
-    assert launch(context(), recorder.effects()) is ExitStatus.SOFTWARE  # the fake execve returns
+    assert start(context(), recorder.effects()) is ExitStatus.SOFTWARE  # the fake execve returns
     assert recorder.kinds()[0] == "notify" and recorder.kinds()[-2:] == ["log", "execve"]
     first, ready = recorder.notified()
     assert first == "STATUS=golaunch: checking /bin/true"
@@ -106,7 +106,7 @@ def test_success_notifies_checking_then_ready_then_execs() -> None:
 def test_failures(
     recorder: Recorder, program: str, status: ExitStatus, failed_check: str, last_status: str | None
 ) -> None:
-    assert launch(context(program), recorder.effects()) is status
+    assert start(context(program), recorder.effects()) is status
     assert "execve" not in recorder.kinds()
     failures = [e for e in recorder.logged() if e["PRIORITY"] == "3"]
     assert [e["GOLAUNCH_CHECK"] for e in failures] == [failed_check]
@@ -126,10 +126,10 @@ def test_caches_are_created_only_after_every_check_passed(tmp_path: Path) -> Non
     cache, modcache = tmp_path / "c", tmp_path / "m"
     dirs = {"gocache": str(cache), "gomodcache": str(modcache)}
     failing = Recorder()
-    launch(context("/nonexistent/server", **dirs), failing.effects())
+    start(context("/nonexistent/server", **dirs), failing.effects())
     assert "mkdir" not in failing.kinds() and not cache.exists()
     passing = Recorder()
-    launch(context(**dirs), passing.effects())
+    start(context(**dirs), passing.effects())
     assert passing.kinds().index("mkdir") < passing.kinds().index("execve")
     assert cache.stat().st_mode & 0o777 == 0o700 and modcache.is_dir()
 
@@ -137,7 +137,7 @@ def test_caches_are_created_only_after_every_check_passed(tmp_path: Path) -> Non
 def test_a_cache_that_cannot_be_created_refuses_the_start(tmp_path: Path) -> None:
     recorder = Recorder(fail_mkdir=True)
     dirs = {"gocache": str(tmp_path / "c"), "gomodcache": str(tmp_path / "m")}
-    assert launch(context(**dirs), recorder.effects()) is ExitStatus.CONFIG
+    assert start(context(**dirs), recorder.effects()) is ExitStatus.CONFIG
     checks = {e["GOLAUNCH_CHECK"] for e in recorder.logged()}
     assert checks == {"gocache", "gomodcache"} and "execve" not in recorder.kinds()
     assert "cannot be created: Permission denied" in recorder.notified()[-1]
@@ -160,13 +160,13 @@ def test_a_refusal_notifies_through_the_same_path(
 
 
 def test_a_ready_probe_hands_readiness_to_the_checker() -> None:
-    """READY=1 is not golaunch's to send: the checker sends it once the probe succeeds."""
+    """READY=1 is not golaunch's to send: the helper sends it once the probe succeeds."""
     recorder = Recorder()
     ctx = context()
     ctx = dataclasses.replace(
         ctx, config=dataclasses.replace(ctx.config, notify=NotifyConfig(probe="tcp://127.0.0.1:9"))
     )
-    launch(ctx, recorder.effects())
+    start(ctx, recorder.effects())
     assert not any(m.startswith("READY=1") for m in recorder.notified())
     assert recorder.kinds().index("spawn") < recorder.kinds().index("execve")
     (spec,) = [s for kind, s in recorder.calls if kind == "spawn"]
@@ -181,6 +181,6 @@ def test_a_dependency_that_never_comes_exits_75(tmp_path: Path) -> None:
     ctx = context()
     wait = WaitConfig((f"file://{tmp_path / 'never'}",), timeout=0.3)
     ctx = dataclasses.replace(ctx, config=dataclasses.replace(ctx.config, wait=wait))
-    assert launch(ctx, recorder.effects()) is ExitStatus.TEMPFAIL
+    assert start(ctx, recorder.effects()) is ExitStatus.TEMPFAIL
     assert [e["GOLAUNCH_CHECK"] for e in recorder.logged()] == ["wait"]
     assert "execve" not in recorder.kinds()

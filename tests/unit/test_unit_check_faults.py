@@ -14,16 +14,17 @@ from typing import Any
 import pytest
 
 from golaunch.findings import Finding, Severity, failed
-from golaunch.fleet import check as fleet_check
-from golaunch.fleet.check import check_each, golaunch_command, golaunch_units, working_directory
-from golaunch.fleet.cmdline import expand_command, split_words
-from golaunch.fleet.credentials import stage
-from golaunch.fleet.envfile import environment_file_assignments, parse_environment_file
-from golaunch.fleet.environment import NOBODY, Identity, identity, rebuild
-from golaunch.fleet.metrics import write_atomically
-from golaunch.report import Report
+from golaunch.output.atomic import write_atomically
+from golaunch.output.report import Report
 from golaunch.status import UsageError
 from golaunch.systemd.manager import ServiceUnit
+from golaunch.unitcheck import run as unit_run
+from golaunch.unitcheck.child import working_directory
+from golaunch.unitcheck.cmdline import expand_command, split_words
+from golaunch.unitcheck.credentials import stage
+from golaunch.unitcheck.envfile import environment_file_assignments, parse_environment_file
+from golaunch.unitcheck.environment import NOBODY, Identity, identity, rebuild
+from golaunch.unitcheck.run import check_each, golaunch_command, golaunch_units
 
 NOBODY_ID = Identity(NOBODY, NOBODY, [], "nobody", "/", "/usr/sbin/nologin")
 
@@ -74,8 +75,8 @@ def test_unstaged_credentials_are_a_skip_not_a_failure(tmp_path: Path) -> None:
     child_saw = failed("credentials", "TOKEN wants credential 'token', which ...",
                        GOLAUNCH_CREDENTIAL="token", GOLAUNCH_VARIABLE="TOKEN")  # fmt: skip
     other = failed("credentials", "X wants credential 'other'", GOLAUNCH_CREDENTIAL="other")
-    assert fleet_check._unstaged(child_saw, staged).severity is Severity.SKIP
-    assert fleet_check._unstaged(other, staged).severity is Severity.FAIL
+    assert unit_run._unstaged(child_saw, staged).severity is Severity.SKIP
+    assert unit_run._unstaged(other, staged).severity is Severity.FAIL
 
 
 # --- 17: a credential served by an AF_UNIX socket ------------------------------------------
@@ -262,7 +263,7 @@ def test_a_vanished_unit_is_skipped_and_a_failing_one_is_its_own_finding(
             raise OSError(5, "Input/output error")
         return Report("/opt/x", [Finding("program", Severity.PASS, "ok")], unit=u.name)
 
-    monkeypatch.setattr(fleet_check, "check_loaded", check_loaded)
+    monkeypatch.setattr(unit_run, "check_loaded", check_loaded)
     reports = check_each(manager, units, [])
     assert [(r.unit, r.ok) for r in reports] == [("a.service", False), ("b.service", True)]
     assert "Input/output error" in reports[0].findings[0].message
@@ -313,7 +314,7 @@ class SliceManager:
 def test_memory_limit_counts_where_systemd_applies_it(
     settings: dict[str, Any], expected: tuple[int, str]
 ) -> None:
-    from golaunch.fleet.limits import _from_settings
+    from golaunch.unitcheck.limits import _from_settings
 
     service = ServiceUnit("app.service", 0, [], {**settings, "Slice": "a.slice"})
     manager: Any = SliceManager()

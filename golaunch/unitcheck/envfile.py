@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from golaunch.syntax.envname import systemd_accepts_name
+
 WHITESPACE = " \t\n\r"
 NEWLINE = "\n\r"
 COMMENTS = "#;"
@@ -147,17 +149,7 @@ def parse_environment_file(text: str) -> list[tuple[str, str]]:
     return parser.pairs
 
 
-def valid_name(name: str) -> bool:
-    """env_name_is_valid(): letters, digits and '_', not starting with a digit."""
-    return (
-        bool(name)
-        and name.isascii()
-        and not name[0].isdigit()
-        and all(c.isalnum() or c == "_" for c in name)
-    )
-
-
 def environment_file_assignments(text: str) -> dict[str, str]:
     """What systemd adds to a service's environment from an EnvironmentFile= with TEXT:
     invalid names are dropped (systemd logs and ignores them), a later assignment wins."""
-    return {key: value for key, value in parse_environment_file(text) if valid_name(key)}
+    return {key: value for key, value in parse_environment_file(text) if systemd_accepts_name(key)}

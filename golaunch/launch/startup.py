@@ -2,7 +2,7 @@
 
 Both a launch and a refusal (the configuration did not even validate) connect
 the notifier here, the same way, so systemd always learns why. Side effects
-come in as `Effects` (golaunch.effects).
+come in as `Effects` (golaunch.launch.effects).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 
 from golaunch.checks import cachedir, run_checks
 from golaunch.checks.exec import execve_failed
-from golaunch.effects import Effects
 from golaunch.findings import Finding, Severity, failed
 from golaunch.host.context import LaunchContext, go_dirs_in_play
+from golaunch.launch.effects import Effects
 from golaunch.status import ExitStatus
 from golaunch.systemd.journal import finding_fields, launch_fields
 from golaunch.systemd.notify import Notifier, NotifyError, ascii_status, watchdog_usec
@@ -67,18 +67,18 @@ def refuse_start(
 
 def report_findings(findings: Sequence[Finding], program: str, effects: Effects) -> None:
     for finding in findings:
-        if finding.reportable:
+        if finding.journaled:
             effects.log(finding_fields(finding, program))
 
 
-def launch(ctx: LaunchContext, effects: Effects) -> ExitStatus:
+def start(ctx: LaunchContext, effects: Effects) -> ExitStatus:
     """Check, prepare, notify and exec. Returns only when the program could not be started."""
     program = ctx.program_label
     notifier, findings = connect(
         ctx.notify_mode, ctx.inherited, effects, f"STATUS=golaunch: checking {program}"
     )
     if ctx.config.wait.probes and not findings:
-        from golaunch.wait import wait_for  # only a gated start loads the probes
+        from golaunch.readiness.gate import wait_for  # only a gated start loads the probes
 
         notify = ctx.config.notify
         absent = wait_for(
@@ -107,7 +107,7 @@ def launch(ctx: LaunchContext, effects: Effects) -> ExitStatus:
 
 
 def hand_over_readiness(ctx: LaunchContext, notifier: Notifier, effects: Effects) -> Finding | None:
-    """Start the checker that sends READY=1 once the probe succeeds (golaunch.checker)."""
+    """Start the helper that sends READY=1 once the probe succeeds (golaunch.readiness.helper)."""
     notify = ctx.config.notify
     spec: dict[str, object] = {
         "probe": notify.probe,
@@ -122,12 +122,12 @@ def hand_over_readiness(ctx: LaunchContext, notifier: Notifier, effects: Effects
     names = ("NOTIFY_SOCKET", "JOURNAL_STREAM", "LANG", "PATH")
     environment = {name: ctx.inherited[name] for name in names if name in ctx.inherited}
     try:
-        effects.spawn_checker(spec, environment)
+        effects.spawn_helper(spec, environment)
         notifier(
             ascii_status(f"STATUS=golaunch: checks passed; READY=1 once {notify.probe} answers")
         )
     except (OSError, NotifyError) as e:
-        return failed("ready-probe", f"the checker could not be started: {e}")
+        return failed("ready-probe", f"the helper could not be started: {e}")
     return None
 
 

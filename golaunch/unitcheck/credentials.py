@@ -24,9 +24,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from golaunch.findings import Finding, failed, skipped
-from golaunch.fleet.environment import NAME, NOBODY, Identity
 from golaunch.host.credentials import MAX_CREDENTIAL_BYTES
 from golaunch.readfile import read_regular_file
+from golaunch.unitcheck.environment import NAME, NOBODY, Identity
 
 
 class Staged:
@@ -36,7 +36,7 @@ class Staged:
         self.directory: str | None = None
         self.findings: list[Finding] = []
         # Credentials that exist but were not staged, and why: the checks that read them
-        # are a skip (golaunch.fleet.check), never a failure.
+        # are a skip (golaunch.unitcheck.run), never a failure.
         self.unstaged: dict[str, str] = {}
 
     def remove(self) -> None:

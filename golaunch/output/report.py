@@ -1,14 +1,21 @@
-"""Rendering a check run: the human report and the JSON document. Rendering only."""
+"""A check run as a Report, and its renderings: the human report and the JSON document.
+
+`check_report` runs the checks over a launch context (--check, and --check --unit's
+child); everything else only renders."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from golaunch.findings import Finding, Severity
-from golaunch.printable import for_json, visible
+from golaunch.syntax.printable import for_json, visible
+
+if TYPE_CHECKING:
+    from golaunch.config.schema import Config
+    from golaunch.host.context import LaunchContext
 
 
 @dataclass(frozen=True)
@@ -28,8 +35,10 @@ class Report:
         return sum(1 for f in self.findings if f.severity is severity)
 
 
-def render_json(report: Report) -> str:
-    document: dict[str, Any] = {
+def document(report: Report) -> dict[str, Any]:
+    """The report as one JSON-ready value, built once for every JSON rendering (non-UTF-8
+    strings as byte arrays, as journalctl -o json writes them)."""
+    value: dict[str, Any] = {
         **({"unit": report.unit} if report.unit else {}),
         "program": report.program,
         "ok": report.ok,
@@ -46,7 +55,26 @@ def render_json(report: Report) -> str:
         "binary": report.binary,
         "probes": [dict(p) for p in report.probes],
     }
-    return json.dumps(for_json(document), indent=2, ensure_ascii=False) + "\n"
+    return dict(for_json(value))
+
+
+def render_json(report: Report) -> str:
+    return _dumps(document(report))
+
+
+def render_units(reports: Sequence[Report], as_json: bool, single: bool) -> str:
+    """Several unit reports: {"units": [...]} or one after another in text; SINGLE (one
+    --unit asked for) renders that report alone."""
+    if as_json:
+        documents = [document(r) for r in reports]
+        return _dumps(documents[0] if single else {"units": documents})
+    if not reports:
+        return "golaunch: no loaded service launches through golaunch\n"
+    return "".join(render_text(r) for r in reports)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
 
 
 def render_text(report: Report) -> str:
@@ -94,3 +122,34 @@ def _binary_lines(binary: Mapping[str, Any] | None) -> list[str]:
 
 
 _SHOWN_SETTINGS = ("-buildmode", "-tags", "CGO_ENABLED", "GOOS", "GOARCH")
+
+
+def check_report(ctx: LaunchContext) -> Report:
+    """Every check run over CTX, as --check reports it (also --check --unit's child)."""
+    from golaunch.checks import run_checks
+    from golaunch.host.program import binary_document
+
+    return Report(
+        ctx.program_label,
+        run_checks(ctx),
+        ctx.shown_environment,
+        binary_document(ctx.inspection),
+        probes_shown(ctx.config),
+    )
+
+
+def probes_shown(config: Config) -> list[dict[str, Any]]:
+    """The configured probes as --check shows them: parsed, not run."""
+    from golaunch.syntax.probeurl import parse_probe
+
+    roles = [("wait", url) for url in config.wait.probes]
+    if config.notify.probe:
+        roles.append(("watchdog" if config.notify.watchdog else "ready", config.notify.probe))
+    shown = []
+    for role, url in roles:
+        probe = parse_probe(url)  # validated already
+        target = probe.path if probe.scheme in ("unix", "file") else f"{probe.host}:{probe.port}"
+        if probe.scheme in ("http", "https"):
+            target += probe.path
+        shown.append({"role": role, "url": url, "scheme": probe.scheme, "target": target})
+    return shown

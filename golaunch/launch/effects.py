@@ -1,6 +1,6 @@
 """The side effects of a start, as values: journal, sd_notify, output streams, execve.
 
-The startup sequence (golaunch.startup) receives them, so the whole decision
+The startup sequence (golaunch.launch.startup) receives them, so the whole decision
 path runs in tests with fakes; `system_effects` wires the real ones, which
 tests/system proves under the booted systemd.
 """
@@ -25,8 +25,8 @@ class Effects(NamedTuple):
     attach_output: Callable[[str, Mapping[str, str]], str | None]
     # Creates a directory the checks judged creatable; raises OSError.
     make_directory: Callable[[str], None]
-    # (spec, environment) -> starts golaunch.checker, detached; raises OSError
-    spawn_checker: Callable[[dict[str, object], Mapping[str, str]], None]
+    # (spec, environment) -> starts golaunch.readiness.helper, detached; raises OSError
+    spawn_helper: Callable[[dict[str, object], Mapping[str, str]], None]
 
 
 def system_effects(log_target: str, environ: Mapping[str, str]) -> Effects:
@@ -36,7 +36,7 @@ def system_effects(log_target: str, environ: Mapping[str, str]) -> Effects:
         execve=real_execve,
         attach_output=_attach_program_streams,
         make_directory=_make_private_directory,
-        spawn_checker=spawn_checker,
+        spawn_helper=spawn_helper,
     )
 
 
@@ -59,17 +59,17 @@ def _make_private_directory(path: str) -> None:
 SETSID = "/usr/bin/setsid"
 
 
-def spawn_checker(spec: dict[str, object], environment: Mapping[str, str]) -> None:
-    """golaunch.checker in a fresh interpreter, forked twice: the manager adopts it, and the
-    program golaunch becomes never has a child it does not know of. It watches golaunch's
-    PID (the program's, after exec) through a pidfd taken here."""
+def spawn_helper(spec: dict[str, object], environment: Mapping[str, str]) -> None:
+    """golaunch.readiness.helper in a fresh interpreter, forked twice: the manager adopts
+    it, and the program golaunch becomes never has a child it does not know of. It watches
+    golaunch's PID (the program's, after exec) through a pidfd taken here."""
     import json
 
     pidfd = os.pidfd_open(os.getpid())
     try:
         os.set_inheritable(pidfd, True)
-        checker = [sys.executable, "-I", "-m", "golaunch.checker"]
-        argv = ["setsid", "--fork", *checker, json.dumps({**spec, "pidfd": pidfd})]
+        helper = [sys.executable, "-I", "-m", "golaunch.readiness.helper"]
+        argv = ["setsid", "--fork", *helper, json.dumps({**spec, "pidfd": pidfd})]
         pid = os.posix_spawn(SETSID, argv, environment)
         _, status = os.waitpid(pid, 0)
     finally:

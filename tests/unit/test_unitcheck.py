@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from golaunch.findings import Severity
-from golaunch.fleet.check import golaunch_command
-from golaunch.fleet.environment import Identity, read_environment_file, rebuild
 from golaunch.systemd.manager import ServiceUnit
+from golaunch.unitcheck.environment import Identity, read_environment_file, rebuild
+from golaunch.unitcheck.run import golaunch_command
 
 MANAGER = ["LANG=C.UTF-8", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin"]
 ROOT = Identity(0, 0, [], None, None, None)
@@ -96,7 +96,7 @@ def test_environment_file_edge_cases(tmp_path: Path) -> None:
 
 
 def test_a_user_or_group_that_does_not_exist() -> None:
-    from golaunch.fleet.environment import identity
+    from golaunch.unitcheck.environment import identity
 
     who, notes = identity({"User": "no-such-user-here"}, 0)
     assert who.uid == 65534

@@ -16,9 +16,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from golaunch.findings import Finding, failed, skipped
-from golaunch.fleet.envfile import environment_file_assignments
 from golaunch.readfile import read_regular_file
 from golaunch.systemd.manager import NO_LIMIT
+from golaunch.unitcheck.envfile import environment_file_assignments
 
 NAME = "unit"
 NOBODY = 65534  # the overflow uid: shared by every service that runs as nobody
@@ -206,7 +206,7 @@ MAX_ENVIRONMENT_FILE = 4 << 20
 
 
 def read_environment_file(path: str) -> dict[str, str]:
-    """The assignments systemd takes from the EnvironmentFile= at PATH (golaunch.fleet.envfile).
+    """The assignments systemd takes from the EnvironmentFile= at PATH (golaunch.unitcheck.envfile).
     Regular files only, opened without blocking: a FIFO is an error, never a hang."""
     data = read_regular_file(path, MAX_ENVIRONMENT_FILE)
     if len(data) > MAX_ENVIRONMENT_FILE:

@@ -1,15 +1,15 @@
-"""The checker: sends READY=1 (and WATCHDOG=1) for a program that cannot.
+"""The readiness helper: sends READY=1 (and WATCHDOG=1) for a program that cannot.
 
 golaunch forks it twice before exec, so the manager adopts it and the program
 is never left with a zombie, and it execs a fresh interpreter on this module,
 so it holds none of the launch path's memory for its lifetime:
 
-    python -I -m golaunch.checker SPEC
+    python -I -m golaunch.readiness.helper SPEC
 
-SPEC is JSON: the probe and its timing, the main PID with a pidfd for it, the
-watchdog interval, the program's name and where entries go. The checker probes
+SPEC is JSON: the probe and its timing, a pidfd for the main process, the
+watchdog interval, the program's name and where entries go. The helper probes
 until the program serves, then sends READY=1 and BARRIER=1 (so systemd has
-read READY=1 before the checker's exit makes its messages unattributable), and
+read READY=1 before the helper's exit makes its messages unattributable), and
 either exits or keeps probing for the watchdog. It exits as soon as the program
 does. Giving up on readiness logs one entry and stops the program with SIGTERM:
 the unit fails and Restart= applies. Three failed watchdog probes in a row send
@@ -28,7 +28,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from golaunch.findings import failed
-from golaunch.probes import Probe, attempt, backoff, parse_probe, waiting_message
+from golaunch.readiness.probes import attempt, backoff, waiting_message
+from golaunch.syntax.probeurl import Probe, parse_probe
 from golaunch.systemd.notify import (
     Notifier,
     NotifyError,
@@ -44,7 +45,7 @@ class ProgramExited(Exception):
     pass
 
 
-class Checker:
+class Helper:
     def __init__(self, spec: Mapping[str, Any], notifier: Notifier) -> None:
         self.spec = spec
         self.notify = notifier
@@ -120,26 +121,26 @@ def log(spec: Mapping[str, Any], check: str, message: str, **fields: str) -> Non
 
 
 def run(spec: Mapping[str, Any]) -> int:
-    checker = Checker(spec, connect_notifier(os.environ))
+    helper = Helper(spec, connect_notifier(os.environ))
     program, url = spec["program"], spec["probe"]
-    ready, attempts, error = checker.until_ready()
+    ready, attempts, error = helper.until_ready()
     if not ready:
         why = f"{url} did not succeed within {float(spec['timeout']):g} s"
         message = f"{why} ({attempts} attempts; last: {error}); stopping {program}"
         log(spec, "ready-probe", message, GOLAUNCH_ATTEMPTS=str(attempts))
-        checker.notify(ascii_status(f"STATUS=golaunch: {message}"))
+        helper.notify(ascii_status(f"STATUS=golaunch: {message}"))
         # Through the pidfd: the PID may have been reused by now, the pidfd cannot be.
         signal.pidfd_send_signal(int(spec["pidfd"]), signal.SIGTERM)
         barrier(os.environ["NOTIFY_SOCKET"])
         return 1
-    checker.notify("READY=1\n" + ascii_status(f"STATUS=golaunch: {url} answers; running {program}"))
+    helper.notify("READY=1\n" + ascii_status(f"STATUS=golaunch: {url} answers; running {program}"))
     barrier(os.environ["NOTIFY_SOCKET"])
     if not spec["watchdog"]:
         return 0
-    failures, error = checker.watch()
+    failures, error = helper.watch()
     message = f"{url} failed {failures} times in a row (last: {error}); asking for the watchdog"
     log(spec, "watchdog", message)
-    checker.notify(ascii_status(f"STATUS=golaunch: {message}") + "\nWATCHDOG=trigger")
+    helper.notify(ascii_status(f"STATUS=golaunch: {message}") + "\nWATCHDOG=trigger")
     # As for READY=1: exiting at once would leave the trigger and its reason unattributed.
     barrier(os.environ["NOTIFY_SOCKET"])
     return 1
@@ -160,7 +161,7 @@ def main() -> None:
     except ProgramExited:
         status = 0  # the program ended: nothing left to check
     except NotifyError as e:
-        print(f"golaunch checker: {e}", file=sys.stderr)
+        print(f"golaunch helper: {e}", file=sys.stderr)
         status = 1
     sys.exit(status)
 

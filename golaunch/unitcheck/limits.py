@@ -28,17 +28,16 @@ def unit_limits(manager: Manager, unit: ServiceUnit) -> Limits:
     if unit.main_pid:
         tables = ProcTables.read(pid=str(unit.main_pid))
         if tables is not None:  # else it just exited: the settings say the same
-            return Limits(fixed=(_read(memory_limit, tables), _read(cpu_limit, tables)))
+            return Limits.known(_read(memory_limit, tables), _read(cpu_limit, tables))
     return _from_settings(manager, unit)
 
 
-def _read(
-    reader: Callable[[ProcTables], Limit | None], tables: ProcTables
-) -> Limit | CgroupError | None:
+def _read(reader: Callable[[ProcTables], Limit | None], tables: ProcTables) -> Limit | str | None:
+    """The limit READER finds, or why it could not be read."""
     try:
         return reader(tables)
     except CgroupError as e:
-        return e
+        return str(e)
 
 
 def _from_settings(manager: Manager, unit: ServiceUnit) -> Limits:
@@ -61,7 +60,7 @@ def _from_settings(manager: Manager, unit: ServiceUnit) -> Limits:
         if not parent or parent in ("-.slice", name):
             break
         name, settings, leaf = parent, manager.slice_settings(parent), False
-    return Limits(fixed=(tightest(memories), tightest(cpus)))
+    return Limits.known(tightest(memories), tightest(cpus))
 
 
 UNIFIED_MEMORY = ("MemoryMax", "MemoryHigh", "MemorySwapMax")

@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 from golaunch.config.schema import WaitConfig
 from golaunch.findings import Finding, failed
-from golaunch.probes import Probe, attempt, backoff, parse_probe, waiting_message
+from golaunch.readiness.probes import attempt, backoff, waiting_message
+from golaunch.syntax.probeurl import Probe, parse_probe
 from golaunch.systemd.notify import Notifier, NotifyError
 
 NAME = "wait"

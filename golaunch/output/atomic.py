@@ -1,0 +1,40 @@
+"""Writing a report file so that a reader never sees half of one (--check --output)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+
+def write_atomically(path: str, text: str, mode: int | None = None) -> None:
+    """Write PATH so that a reader sees the old file or the new one, never half of one:
+    a temporary file in the same directory, fsync'd, renamed over it.
+
+    MODE None keeps what an existing file has, else what the umask gives a new one: a
+    JSON or text report holds the program's environment, secrets included, and must
+    not become readable because it was refreshed. Metrics pass 0o644, since
+    node_exporter, running as another user, reads them."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8", "surrogateescape"))
+            f.flush()
+            os.fchmod(f.fileno(), _mode(path) if mode is None else mode)
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _mode(path: str) -> int:
+    """The mode PATH has, or what open(2) would give it new: 0666 less the umask."""
+    import stat
+
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0o077)  # read it: there is no other way
+        os.umask(umask)
+        return 0o666 & ~umask

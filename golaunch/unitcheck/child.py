@@ -1,0 +1,143 @@
+"""The child of a unit check: it becomes the unit's user, parses the unit's golaunch
+command line and configuration exactly as the service's golaunch would
+(golaunch.config.commandline), runs the checks, and sends its report back as JSON
+(never pickle: it ran as someone else).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from golaunch.findings import Finding, failed
+from golaunch.host.cgroups import Limits
+from golaunch.output.report import Report, document
+from golaunch.status import UsageError
+from golaunch.unitcheck.environment import NAME, Identity
+
+
+class Job(NamedTuple):
+    """What the child needs to check a unit as its service's golaunch would."""
+
+    unit: str
+    argv: list[str]
+    environment: dict[str, str]
+    notify_access: str
+    limits: Limits
+    working_directory: str
+
+
+def in_child(job: Job, who: Identity) -> dict[str, Any]:
+    _load_everything_first()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: become the unit's user, check, report, exit
+        os.close(read_end)
+        status = 0
+        try:
+            _become(who)
+            problem = working_directory(job.working_directory, job.environment)
+            answer = document(Report(None, [problem])) if problem else _check_as_service(job)
+        except BaseException as e:  # whatever happens, the parent gets a finding
+            answer = {"error": f"{type(e).__name__}: {e}"}
+            status = 70
+        data = json.dumps(answer).encode()
+        with os.fdopen(write_end, "wb") as out:
+            out.write(data)
+        os._exit(status)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as source:
+        data = source.read()
+    os.waitpid(pid, 0)
+    try:
+        return dict(json.loads(data))
+    except ValueError:
+        return {"error": "the check's child process gave no report"}
+
+
+def _load_everything_first() -> None:
+    """Import, as root, all a check imports: the unit's user may be unable to read the
+    interpreter's or golaunch's files (a development install in /root), and a check
+    must not fail for that. Validating once makes pydantic load its lazy parts too."""
+    import codecs
+    import contextlib
+    import importlib
+
+    from golaunch.config.validate import ConfigInvalid, load
+
+    for module in _CHECK_IMPORTS:
+        importlib.import_module(module)
+    for codec in _CHECK_CODECS:  # codecs load their module at first use
+        codecs.lookup(codec)
+    with contextlib.suppress(ConfigInvalid):
+        load({"program": "/"}, {}, None)
+
+
+_CHECK_IMPORTS = (
+    "difflib",  # click's "did you mean" for a misspelt option in ExecStart=
+    "tomllib",
+    "golaunch.checks",
+    "golaunch.config.commandline",
+    "golaunch.output.report",
+    "golaunch.host.credentials",
+    "golaunch.host.program",
+    "golaunch.readiness.probes",
+)
+_CHECK_CODECS = ("ascii", "latin-1", "unicode_escape", "utf-8")
+
+
+def _become(who: Identity) -> None:
+    if os.geteuid() == 0 and who.uid != 0:
+        os.setgroups(who.groups)
+        os.setgid(who.gid)
+        os.setuid(who.uid)
+
+
+def working_directory(setting: str, environment: Mapping[str, str]) -> Finding | None:
+    """chdir as systemd would to WorkingDirectory= (the bus shows its "-" prefix as "!",
+    and "~" as the home); None, or the failure systemd would stop the start with."""
+    missing_ok = setting.startswith("!")
+    directory = setting.removeprefix("!") or "/"
+    if directory == "~":
+        directory = environment.get("HOME", "/")
+    try:
+        os.chdir(directory)
+    except OSError as e:
+        if missing_ok:
+            os.chdir("/")  # systemd stays where it forked: PID 1's /
+            return None
+        prefix = "-" if missing_ok else ""
+        return failed(
+            NAME,
+            f"WorkingDirectory={prefix}{setting.removeprefix('!')}: {e.strerror}; systemd would "
+            "refuse to start the unit (200/CHDIR)",
+        )
+    return None
+
+
+def _check_as_service(job: Job) -> dict[str, Any]:
+    """What `golaunch --check --json` with the unit's options would say, in its environment."""
+    from golaunch.config.commandline import configure, parse
+    from golaunch.host.context import build_context
+    from golaunch.output.report import check_report
+    from golaunch.systemd.manager import KnownView, UnitView
+
+    try:
+        options = parse(job.argv[1:])
+        configured = configure(options, job.environment) if options is not None else None
+    except UsageError as e:
+        message = str(e).splitlines()[0]
+        return document(Report(None, [failed("config", f"ExecStart=: {message}")]))
+    if configured is None:
+        return document(Report(None, [failed("config", "ExecStart= only asks for help")]))
+    config = configured.config
+    if config is None:
+        return document(Report(configured.values.get("program"), configured.findings))
+    if config.program is None:
+        return document(Report(None, [failed("config", "no program in ExecStart= or config")]))
+    ctx = build_context(config, job.environment, config_path=configured.path, limits=job.limits)
+    view = KnownView(UnitView(job.unit, {"NotifyAccess": job.notify_access}, None))
+    return document(check_report(dataclasses.replace(ctx, unit_view=view)))

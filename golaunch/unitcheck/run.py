@@ -1,0 +1,182 @@
+"""Check units from outside: ask the manager, rebuild what systemd would give each
+service, and have a child that has become the unit's user run golaunch's own checks
+(golaunch.unitcheck.child). This side turns the child's JSON back into a Report.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from golaunch.findings import Finding, Severity, failed
+from golaunch.output.report import Report
+from golaunch.status import PermissionRefused, UsageError
+from golaunch.systemd.manager import Manager, ServiceUnit
+from golaunch.unitcheck.child import Job, in_child
+from golaunch.unitcheck.cmdline import expand_command
+from golaunch.unitcheck.credentials import Staged, stage
+from golaunch.unitcheck.environment import NAME, identity, rebuild
+from golaunch.unitcheck.limits import unit_limits
+
+
+def golaunch_command(unit: ServiceUnit) -> list[str] | None:
+    """The argv of the unit's ExecStart= command that launches a program through golaunch.
+
+    A golaunch command line that launches nothing (--check, --print-env, --help,
+    --version) is not a launcher: golaunch-check.service itself is one of those."""
+    for path, argv in unit.exec_start:
+        if os.path.basename(path) == "golaunch":
+            command = argv
+        elif argv[1:3] == ["-m", "golaunch"] or argv[1:4] == ["-I", "-m", "golaunch"]:
+            command = [argv[0], *argv[argv.index("golaunch") + 1 :]]
+        else:
+            continue
+        return command if launches(command[1:]) else None
+    return None
+
+
+def launches(arguments: Sequence[str]) -> bool:
+    """Whether golaunch with ARGUMENTS would exec a program. A command line golaunch would
+    refuse still counts: its refusal is what the check reports."""
+    from golaunch.config.commandline import parse
+
+    try:
+        options = parse(arguments)
+    except UsageError:
+        return True
+    return options is not None and not (options["check"] or options["print_env"])
+
+
+def check_units(names: Sequence[str], all_units: bool) -> list[Report]:
+    """A report for every golaunch unit (ALL_UNITS), then for each of NAMES."""
+    manager = Manager()
+    environment = manager.environment()
+    reports = check_each(manager, golaunch_units(manager), environment) if all_units else []
+    return reports + [check_unit(manager, name, environment) for name in names]
+
+
+def check_unit(manager: Manager, name: str, manager_environment: Sequence[str]) -> Report:
+    unit = manager.service(name)
+    argv = golaunch_command(unit)
+    if argv is None:
+        shown = " ".join(unit.exec_start[0][1]) if unit.exec_start else "nothing"
+        raise UsageError(f"--unit {unit.name}: its ExecStart= runs {shown}, not golaunch")
+    return check_loaded(manager, unit, argv, manager_environment)
+
+
+def check_loaded(
+    manager: Manager, unit: ServiceUnit, argv: list[str], manager_environment: Sequence[str]
+) -> Report:
+    who, notes = identity(unit.service, unit.main_pid)
+    if os.geteuid() != 0 and who.uid != os.geteuid():
+        raise PermissionRefused(
+            f"--unit {unit.name} runs as uid {who.uid}; checking it as that user needs root"
+        )
+    staged = stage(unit.service, who)
+    staged_path, service_path = staged.directory, f"/run/credentials/{unit.name}"
+    try:
+        where = service_path if staged_path else None
+        environment, more = rebuild(unit.service, manager_environment, who, where)
+        if staged_path:
+            environment["CREDENTIALS_DIRECTORY"] = staged_path
+        job = Job(
+            unit.name,
+            expand_command(argv, environment),
+            environment,
+            str(unit.service.get("NotifyAccess", "none")),
+            unit_limits(manager, unit),
+            str(unit.service.get("WorkingDirectory") or ""),
+        )
+        answer = in_child(job, who)
+    finally:
+        staged.remove()
+
+    def as_the_service_sees(text: str) -> str:
+        return text.replace(staged_path, service_path) if staged_path else text
+
+    report = _report(answer, unit.name)
+    findings = [
+        *notes,
+        *staged.findings,
+        *more,
+        *(
+            _unstaged(dataclasses.replace(f, message=as_the_service_sees(f.message)), staged)
+            for f in report.findings
+        ),
+    ]
+    shown = {k: as_the_service_sees(v) for k, v in report.environment.items()}
+    return Report(report.program, findings, shown, report.binary, report.probes, unit=unit.name)
+
+
+def _unstaged(finding: Finding, staged: Staged) -> Finding:
+    """A credential the child could not read because it was deliberately not staged: a skip
+    that says why, not the failure the child saw."""
+    name = finding.fields.get("GOLAUNCH_CREDENTIAL")
+    if finding.check != "credentials" or name not in staged.unstaged:
+        return finding
+    variable = finding.fields.get("GOLAUNCH_VARIABLE", "a variable")
+    why = staged.unstaged[name]
+    return dataclasses.replace(
+        finding,
+        severity=Severity.SKIP,
+        message=f"{variable} wants credential {name!r}: {why}",
+    )
+
+
+def golaunch_units(manager: Manager) -> list[ServiceUnit]:
+    """Every loaded service unit whose ExecStart= launches through golaunch. A unit that
+    is gone between the listing and the loading is not one any more: skipped."""
+    units = []
+    for name in manager.service_names():
+        try:
+            units.append(manager.service(name))
+        except UsageError:
+            continue
+    return [u for u in units if golaunch_command(u) is not None]
+
+
+def check_each(
+    manager: Manager, units: Sequence[ServiceUnit], manager_environment: Sequence[str]
+) -> list[Report]:
+    """One report per unit: what goes wrong checking one unit is that unit's failure,
+    never the end of the whole run (the manager itself going away still is)."""
+    reports = []
+    for unit in units:
+        try:
+            report = check_loaded(manager, unit, golaunch_command(unit) or [], manager_environment)
+        except (UsageError, PermissionRefused, OSError, ValueError) as e:
+            why = getattr(e, "strerror", None) or str(e)
+            report = Report(
+                None, [failed(NAME, f"checking {unit.name} failed: {why}")], unit=unit.name
+            )
+        reports.append(report)
+    return reports
+
+
+def _report(document: Mapping[str, Any], unit: str) -> Report:
+    """A Report again from the child's JSON (non-UTF-8 strings came as byte lists)."""
+    if "error" in document:
+        return Report(None, [failed(NAME, f"checking {unit} failed: {document['error']}")])
+    findings = [
+        Finding(f["check"], Severity(f["severity"]), _text(f["message"]), _texts(f["fields"]))
+        for f in document["findings"]
+    ]
+    return Report(
+        _text(document["program"]) if document["program"] is not None else None,
+        findings,
+        _texts(document.get("environment") or {}),
+        document.get("binary"),
+        document.get("probes") or (),
+    )
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return bytes(value).decode("utf-8", "surrogateescape")
+    return str(value)
+
+
+def _texts(values: Mapping[str, Any]) -> dict[str, str]:
+    return {_text(k): _text(v) for k, v in values.items()}
