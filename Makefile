@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := golang-go gcc libc6-dev acl prometheus-node-exporter mandoc man-db debhelper lintian rpm cpio python3.11-venv python3-pip python3-setuptools
 APT_STAMP := build/.apt-installed
 
-.PHONY: all venv deps demo test lint unit bench stress clean deb rpm packages
+.PHONY: all venv deps demo test lint unit coverage bench stress clean deb rpm packages
 
 all: test
 
@@ -38,10 +38,21 @@ $(APT_STAMP): Makefile
 
 deps: $(STAMP) $(APT_STAMP)
 
-lint: deps
+# The linters need only the venv (versions pinned in pyproject.toml), never apt.
+lint: $(STAMP)
 	$(BIN)/ruff check golaunch tests examples bench
 	$(BIN)/ruff format --check golaunch tests examples bench
 	$(BIN)/mypy
+
+# The everyday loop: the in-process tests, no toolchain builds, under 20 s.
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+# Per-module coverage of the unit tests (the integration and system suites cover the
+# rest against real programs; `make test` runs those).
+coverage: $(STAMP)
+	$(BIN)/coverage run -m pytest -q tests/unit
+	$(BIN)/coverage report
 
 test: deps lint
 	$(BIN)/pytest

@@ -187,8 +187,14 @@ def booted(work: Path) -> Iterator[Machine]:
     log = (work / "boot.log").open("wb")
     exposed = unreachable_dirs()
     unshare = subprocess.Popen(
-        [*UNSHARE, str(BOOT), str(units), TARGET, " ".join(exposed),
-         " ".join(exposure_plan(exposed))],  # fmt: skip
+        [
+            *UNSHARE,
+            str(BOOT),
+            str(units),
+            TARGET,
+            " ".join(exposed),
+            " ".join(exposure_plan(exposed)),
+        ],
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,

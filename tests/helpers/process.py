@@ -19,7 +19,7 @@ def run_golaunch(
     """golaunch as a real process, with only the environment given (plus PATH)."""
     full_env = {"PATH": BASE_PATH, "LANG": "C.UTF-8"}
     full_env.update(env or {})
-    return subprocess.run(
+    run: subprocess.CompletedProcess[str] = subprocess.run(
         [sys.executable, "-m", "golaunch", *args],
         check=False,
         env=full_env,
@@ -28,6 +28,7 @@ def run_golaunch(
         timeout=timeout,
         **kwargs,  # type: ignore[call-overload]
     )
+    return run
 
 
 class NotifyListener:

@@ -63,7 +63,7 @@ def test_non_utf8_arguments_and_variables_do_not_crash(lang: str) -> None:
     program = b"/bin/\xff".decode("utf-8", "surrogateescape")
     result = subprocess.run(
         [sys.executable, "-m", "golaunch", "--print-env", "--keep-env", "WEIRD", "--", program],
-        env={b"PATH": b"/usr/bin:/bin", b"LANG": lang.encode(), b"WEIRD": b"\xfe\xff"},  # type: ignore[dict-item]
+        env={b"PATH": b"/usr/bin:/bin", b"LANG": lang.encode(), b"WEIRD": b"\xfe\xff"},
         capture_output=True,
         check=False,
     )

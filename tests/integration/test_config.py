@@ -6,6 +6,7 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,9 +15,10 @@ from golaunch.config.validate import ConfigInvalid, validate
 from tests.helpers.process import run_golaunch
 
 
-def _check_json(*args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, object]]:
+def _check_json(*args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
     result = run_golaunch("--check", "--json", *args, env=env)
-    return result.returncode, json.loads(result.stdout)
+    report: dict[str, Any] = json.loads(result.stdout)
+    return result.returncode, report
 
 
 @pytest.mark.parametrize(
@@ -35,7 +37,7 @@ def test_unusable_config_file_exits_78_naming_it(tmp_path: Path, make, expected:
     make(path)
     code, report = _check_json("--config", str(path), "--", "/bin/true")
     assert code == 78
-    (finding,) = report["findings"]  # type: ignore[misc]
+    (finding,) = report["findings"]
     assert finding["check"] == "config" and finding["severity"] == "fail"
     assert str(path) in finding["message"] and expected in finding["message"]
 
@@ -69,7 +71,7 @@ def test_golaunch_config_variable_names_the_file(tmp_path: Path) -> None:
     assert report["program"] == "/bin/true"
     assert any(
         f["check"] == "goroot" and "/nonexistent" in f["message"] for f in report["findings"]
-    )  # type: ignore[index, union-attr]
+    )
 
 
 def test_non_utf8_file_names_the_byte() -> None:
@@ -81,7 +83,7 @@ def test_non_utf8_file_names_the_byte() -> None:
 def test_empty_config_path_says_so() -> None:
     code, report = _check_json("--config", "", "--", "/bin/true")
     assert code == 78
-    (finding,) = report["findings"]  # type: ignore[misc]
+    (finding,) = report["findings"]
     assert finding["message"] == "an empty path names no file; point --config at a TOML file"
 
 

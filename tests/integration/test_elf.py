@@ -204,8 +204,10 @@ def test_reader_agrees_with_pyelftools(path: str) -> None:
         tags = [t for t in dynamic.iter_tags()]
         ours_dynamic = ours_elf.dynamic()
         assert ours_dynamic is not None
-        assert list(ours_dynamic.needed) == [t.needed for t in tags if t.entry.d_tag == "DT_NEEDED"]
-        sonames = [t.soname for t in tags if t.entry.d_tag == "DT_SONAME"]
+        assert list(ours_dynamic.needed) == [
+            vars(t)["needed"] for t in tags if t.entry.d_tag == "DT_NEEDED"
+        ]
+        sonames = [vars(t)["soname"] for t in tags if t.entry.d_tag == "DT_SONAME"]
         assert ours_dynamic.soname == (sonames[0] if sonames else None)
         assert [s.name for s in ours_elf.sections()] == [s.name for s in theirs.iter_sections()]
 

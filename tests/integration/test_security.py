@@ -6,6 +6,7 @@ import dataclasses
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -39,13 +40,19 @@ def test_root_owned_files_pass(program: Path) -> None:
     assert findings(program) == [(Severity.PASS, "")]
 
 
+def _nobody_group(path: Path, mode: int) -> None:
+    """PATH with group nobody and MODE: writable by a group root does not control."""
+    os.chown(path, -1, 65534)
+    path.chmod(mode)
+
+
 @pytest.mark.parametrize(
     ("change", "where"),
     [
         (lambda p: p.chmod(0o757), "program"),
         (lambda p: p.parent.chmod(0o1777), "directory"),
         (lambda p: os.chown(p, 65534, -1), "program"),
-        (lambda p: (os.chown(p.parent, -1, 65534), p.parent.chmod(0o775)), "directory"),
+        (lambda p: _nobody_group(p.parent, 0o775), "directory"),
     ],
     ids=["world-writable", "sticky-world-writable-dir", "owned-by-nobody", "group-writable-dir"],
 )
@@ -93,15 +100,15 @@ def config_file(program: Path, tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("change", "where"),
     [
-        (lambda p: p.chmod(0o664) or os.chown(p, -1, 65534), "file"),
+        (lambda p: _nobody_group(p, 0o664), "file"),
         (lambda p: os.chown(p, 65534, -1), "file"),
         (lambda p: p.parent.chmod(0o777), "directory"),
     ],
     ids=["group-writable", "owned-by-nobody", "world-writable-dir"],
 )
 def test_a_config_file_others_can_write_is_refused_at_every_start(
-    config_file: Path, private_cache: Path, change, where: str
-) -> None:  # type: ignore[no-untyped-def]
+    config_file: Path, private_cache: Path, change: Callable[[Path], object], where: str
+) -> None:
     """Whoever can write the file names the program root runs. Checked on the first
     start (validation) and on the second (the config cache carries the file's path)."""
     change(config_file)

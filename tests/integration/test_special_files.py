@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -57,8 +58,8 @@ def test_a_fifo_in_goroot_does_not_hang(tmp_path: Path, go_new: Toolchain, fifo:
     ids=["under-a-file", "under-a-dangling-symlink"],
 )
 def test_check_and_launch_agree_on_a_cache_that_cannot_be_created(
-    tmp_path: Path, make, says: str
-) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path, make: Callable[[Path], object], says: str
+) -> None:
     make(tmp_path)
     cache = tmp_path / "file" / "go-build"
     args = ("--gocache", str(cache), "--gomodcache", str(tmp_path / "mod"))
