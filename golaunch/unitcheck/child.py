@@ -17,6 +17,7 @@ from golaunch.host.cgroups import Limits
 from golaunch.output.report import Report, document
 from golaunch.status import UsageError
 from golaunch.unitcheck.environment import NAME, Identity
+from golaunch.unitcheck.private import enter_service_view
 
 
 class Job(NamedTuple):
@@ -28,6 +29,7 @@ class Job(NamedTuple):
     notify_access: str
     limits: Limits
     working_directory: str
+    private: dict[str, list[str]]  # DynamicUser=: private roots and the unit's own dirs
 
 
 def in_child(job: Job, who: Identity) -> dict[str, Any]:
@@ -38,9 +40,12 @@ def in_child(job: Job, who: Identity) -> dict[str, Any]:
         os.close(read_end)
         status = 0
         try:
+            blind = _service_view(job.private)
             _become(who)
             problem = working_directory(job.working_directory, job.environment)
             answer = document(Report(None, [problem])) if problem else _check_as_service(job)
+            if blind:
+                answer = _unseen_private(answer, blind)
         except BaseException as e:  # whatever happens, the parent gets a finding
             answer = {"error": f"{type(e).__name__}: {e}"}
             status = 70
@@ -87,6 +92,32 @@ _CHECK_IMPORTS = (
     "golaunch.readiness.probes",
 )
 _CHECK_CODECS = ("ascii", "latin-1", "unicode_escape", "utf-8")
+
+
+def _service_view(private: Mapping[str, list[str]]) -> str | None:
+    """Enter the DynamicUser= unit's view of its private directories (unitcheck.private);
+    None, or why that was not possible (no CAP_SYS_ADMIN, no mount namespaces)."""
+    if not private or os.geteuid() != 0:
+        return None
+    try:
+        enter_service_view(private)
+    except OSError as e:
+        return str(e)
+    return None
+
+
+def _unseen_private(answer: dict[str, Any], why: str) -> dict[str, Any]:
+    """Cache findings that failed only because the private directories could not be
+    shown as the service sees them: a skip, never a false "would not start"."""
+    for finding in answer.get("findings", []):
+        if finding["check"] in ("gocache", "gomodcache") and finding["severity"] == "fail":
+            finding["severity"] = "skip"
+            finding["message"] = (
+                f"not judged: DynamicUser='s private directories cannot be shown as the "
+                f"service sees them ({why}); the check needs CAP_SYS_ADMIN and mount "
+                f"namespaces. It said: {finding['message']}"
+            )
+    return answer
 
 
 def _become(who: Identity) -> None:

@@ -19,6 +19,7 @@ from golaunch.unitcheck.cmdline import expand_command
 from golaunch.unitcheck.credentials import Staged, stage
 from golaunch.unitcheck.environment import NAME, identity, rebuild
 from golaunch.unitcheck.limits import unit_limits
+from golaunch.unitcheck.private import private_directories
 
 
 def golaunch_command(unit: ServiceUnit) -> list[str] | None:
@@ -49,12 +50,23 @@ def launches(arguments: Sequence[str]) -> bool:
     return options is not None and not (options["check"] or options["print_env"])
 
 
-def check_units(names: Sequence[str], all_units: bool) -> list[Report]:
-    """A report for every golaunch unit (ALL_UNITS), then for each of NAMES."""
+def check_units(
+    names: Sequence[str], all_units: bool, missing_ok: bool = False
+) -> tuple[list[Report], list[str]]:
+    """A report for every golaunch unit (ALL_UNITS), then for each of NAMES; and, with
+    MISSING_OK, the NAMES that are no golaunch unit (any more), instead of a UsageError."""
     manager = Manager()
     environment = manager.environment()
     reports = check_each(manager, golaunch_units(manager), environment) if all_units else []
-    return reports + [check_unit(manager, name, environment) for name in names]
+    gone = []
+    for name in names:
+        try:
+            reports.append(check_unit(manager, name, environment))
+        except UsageError:
+            if not missing_ok:
+                raise
+            gone.append(name)
+    return reports, gone
 
 
 def check_unit(manager: Manager, name: str, manager_environment: Sequence[str]) -> Report:
@@ -88,6 +100,7 @@ def check_loaded(
             str(unit.service.get("NotifyAccess", "none")),
             unit_limits(manager, unit),
             str(unit.service.get("WorkingDirectory") or ""),
+            private_directories(unit.service),
         )
         answer = in_child(job, who)
     finally:

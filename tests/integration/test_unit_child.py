@@ -21,7 +21,7 @@ from golaunch.unitcheck.child import Job, in_child
 from golaunch.unitcheck.environment import Identity
 from golaunch.host.cgroups import Limits
 argv, environment = json.loads(sys.argv[1])
-job = Job("t.service", argv, environment, "none", Limits.known(None, None), "!/")
+job = Job("t.service", argv, environment, "none", Limits.known(None, None), "!/", {})
 nobody = Identity(65534, 65534, [], "nobody", "/", "/usr/sbin/nologin")
 print(json.dumps(in_child(job, nobody)))
 """

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.toolchain import Toolchain
 from tests.system.conftest import GOLAUNCH, WORK, Machine, free_port, reach_this_tree
 from tests.system.test_fleet import check, failing, unit
 
@@ -170,3 +171,29 @@ def test_check_from_inside_another_service_does_not_judge_that_service(
     probe = [f for f in report["findings"] if f["check"] == "ready-probe"]
     assert "fail" not in {f["severity"] for f in probe}, probe
     assert any("not golaunch" in f["message"] for f in probe), probe
+
+
+def test_a_running_dynamic_user_units_private_cache_is_seen_as_the_service_sees_it(
+    machine: Machine, go_server: Path, go_new: Toolchain
+) -> None:
+    """systemd keeps a DynamicUser= unit's CacheDirectory= below /var/cache/private
+    (0700 root); the service reaches it through its mount namespace, and so must the
+    check's child, or every such unit is a false "would not start"."""
+    name = "faults-private.service"
+    exec_start = (
+        f"{GOLAUNCH} --goroot {go_new.goroot} -- {go_server} -listen 127.0.0.1:{free_port()}"
+    )
+    machine.install(
+        {
+            name: unit(
+                exec_start, "DynamicUser=yes", "CacheDirectory=faults/private", *reach_this_tree()
+            )
+        }
+    )
+    machine.start_ok(name)
+    assert (machine.root / "var/cache/private/faults/private/go-build").is_dir()
+    status, report = check(machine, "--unit", name)
+    machine.run("systemctl", "stop", name)
+    caches = {f["check"]: f["severity"] for f in report["findings"] if f["check"] in
+              ("gocache", "gomodcache")}  # fmt: skip
+    assert (status, caches) == (0, {"gocache": "pass", "gomodcache": "pass"}), report
