@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PACKAGES := golang-go gcc libc6-dev acl prometheus-node-exporter mandoc man-db debhelper lintian rpm cpio python3.11-venv python3-pip python3-setuptools
+APT_PACKAGES := golang-go gcc libc6-dev acl prometheus-node-exporter prometheus prometheus-alertmanager mandoc man-db debhelper lintian rpm cpio python3.11-venv python3-pip python3-setuptools
 APT_STAMP := build/.apt-installed
 
 .PHONY: all venv deps demo test lint unit coverage bench stress clean deb rpm packages
@@ -72,7 +72,7 @@ VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"$$/\1/p' golaunch/__init__.p
 PACKAGES := build/packages
 DEB := $(PACKAGES)/golaunch_$(VERSION)_amd64.deb
 RPM := $(PACKAGES)/golaunch-$(VERSION)-1.x86_64.rpm
-PACKAGE_INPUTS := $(shell git ls-files --cached --others --exclude-standard golaunch units man packaging debian pyproject.toml 2>/dev/null)
+PACKAGE_INPUTS := $(shell git ls-files --cached --others --exclude-standard golaunch units man packaging debian monitoring pyproject.toml 2>/dev/null)
 
 deb: $(DEB)
 rpm: $(RPM)

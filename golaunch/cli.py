@@ -19,7 +19,7 @@ def _report_format(options: Mapping[str, Any]) -> str:
         if chosen not in (None, "json"):
             raise UsageError(f"--json and --format {chosen} contradict each other")
         chosen = "json"
-    for option in ("report_format", "output", "unit", "all_units"):
+    for option in ("report_format", "output", "unit", "all_units", "merge"):
         if options[option] and not options["check"]:
             flag = {"report_format": "format", "all_units": "all-units"}.get(option, option)
             raise UsageError(f"--{flag} only applies to --check")
@@ -37,8 +37,10 @@ def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
         raise UsageError("--check and --print-env exclude each other")
     if options["unit"] or options["all_units"]:
         return _check_units(options, report_format)
-    if report_format == "openmetrics":
-        raise UsageError("--format openmetrics reports on units: add --unit NAME or --all-units")
+    if report_format in ("prometheus", "openmetrics"):
+        raise UsageError(
+            f"--format {report_format} reports on units: add --unit NAME or --all-units"
+        )
     return _run_configured(argv, options, report_format, environ)
 
 
@@ -47,8 +49,13 @@ def _check_units(options: Mapping[str, Any], report_format: str) -> int:
 
     if options["command"]:
         raise UsageError("--unit and --all-units check units: give no program after --")
+    merge = options["merge"]
+    if merge and not (options["output"] and options["unit"] and not options["all_units"]):
+        raise UsageError("--merge refreshes some units in a file: give --unit NAME and --output")
+    if merge and report_format not in ("prometheus", "openmetrics"):
+        raise UsageError("--merge applies to metrics: add --format prometheus")
     return commands.check_units(
-        options["unit"], options["all_units"], report_format, options["output"]
+        options["unit"], options["all_units"], report_format, options["output"], merge
     )
 
 

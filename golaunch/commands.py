@@ -53,29 +53,64 @@ def check(
 
 
 def check_units(
-    names: Sequence[str], all_units: bool, report_format: str, output: str | None
+    names: Sequence[str],
+    all_units: bool,
+    report_format: str,
+    output: str | None,
+    merge: bool = False,
 ) -> int:
     """--check --unit NAME / --all-units: each unit as systemd would start it
     (golaunch.unitcheck). Unlike the other commands it forks, becomes each unit's user and
-    stages credentials, all inside golaunch.unitcheck.run."""
+    stages credentials, all inside golaunch.unitcheck.run. MERGE: refresh these units'
+    series in OUTPUT; a unit that is gone loses its series."""
     from golaunch.unitcheck.run import check_units as collect
 
-    reports = collect(names, all_units)
-    if report_format == "openmetrics":
-        import time
-
-        from golaunch.output.metrics import render_openmetrics
-
-        text = render_openmetrics(reports, time.time())
+    reports, gone = collect(names, all_units, missing_ok=merge)
+    if report_format in ("prometheus", "openmetrics"):
+        _emit_metrics(reports, gone, report_format, output, merge)
     else:
         from golaunch.output.report import render_units
 
         single = len(names) == 1 and not all_units
-        text = render_units(reports, report_format == "json", single)
-    # Metrics are for node_exporter, another user: world-readable. The other formats
-    # hold the services' environments, so they keep the file's mode or the umask's.
-    _emit(text, output, 0o644 if report_format == "openmetrics" else None)
+        # Text and JSON hold the services' environments: the file keeps its mode.
+        _emit(render_units(reports, report_format == "json", single), output)
     return ExitStatus.OK if all(r.ok for r in reports) else ExitStatus.CONFIG
+
+
+def _emit_metrics(
+    reports: Sequence[Any], gone: Sequence[str], fmt: str, output: str | None, merge: bool
+) -> None:
+    """Metrics for node_exporter, another user: world-readable. Writers of one file take
+    turns (the hourly run and each refresh), so that none loses another's series."""
+    import time
+
+    from golaunch.output import metrics
+
+    fresh = metrics.from_reports(reports, None if merge else time.time())
+    if output is None:
+        _write(metrics.render(fresh, fmt))
+        return
+    from golaunch.output.atomic import exclusive
+
+    try:
+        with exclusive(output):
+            if merge:
+                units = [*(r.unit for r in reports), *gone]
+                fresh = metrics.merged(_existing(output), fresh, units)
+            _emit(metrics.render(fresh, fmt), output, 0o644)
+    except OSError as e:
+        raise OutputFileError(f"cannot write {output}: {e.strerror or e}") from None
+
+
+def _existing(path: str) -> Any:
+    """The series already in PATH; none when it is missing or not one golaunch wrote."""
+    from golaunch.output import metrics
+    from golaunch.readfile import read_regular_file
+
+    try:
+        return metrics.from_text(read_regular_file(path, 64 << 20).decode("utf-8", "replace"))
+    except (OSError, ValueError):
+        return metrics.Fleet({}, {}, None)
 
 
 def print_env(config: Config, environ: Mapping[str, str]) -> int:

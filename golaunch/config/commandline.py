@@ -55,11 +55,16 @@ def _repeatable(name: str, metavar: str, help: str) -> Callable[[Any], Any]:
 @click.option(
     "--format",
     "report_format",
-    type=click.Choice(["text", "json", "openmetrics"]),
-    help="With --check: the report's format [default: text]; openmetrics needs units.",
+    type=click.Choice(["text", "json", "prometheus", "openmetrics"]),
+    help="With --check: the report's format [default: text]; the metrics formats need units.",
 )
 @click.option(
     "--output", metavar="FILE", help="With --check: write the report to FILE, atomically."
+)
+@click.option(
+    "--merge",
+    is_flag=True,
+    help="With --unit and --output: replace only these units' series in FILE.",
 )
 @click.option("--goroot", metavar="DIR", help="The Go toolchain to check and export as GOROOT.")
 @click.option(

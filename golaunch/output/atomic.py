@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 def write_atomically(path: str, text: str, mode: int | None = None) -> None:
@@ -38,3 +40,18 @@ def _mode(path: str) -> int:
         umask = os.umask(0o077)  # read it: there is no other way
         os.umask(umask)
         return 0o666 & ~umask
+
+
+@contextmanager
+def exclusive(path: str) -> Iterator[None]:
+    """Hold a lock beside PATH (.NAME.lock, which no *.prom reader picks up) while
+    PATH is read and rewritten: writers take turns, readers never wait."""
+    import fcntl
+
+    directory, name = os.path.split(os.path.abspath(path))
+    fd = os.open(os.path.join(directory, f".{name}.lock"), os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

@@ -43,6 +43,7 @@ def verify_root(tmp_path: Path) -> Path:
         "golaunch@demo.service",
         "golaunch-check.service",
         "golaunch-check.timer",
+        "golaunch-refresh@golaunch@demo.service.service",
     ],
 )
 def test_units_verify_without_a_word(tmp_path: Path, unit: str) -> None:

@@ -23,7 +23,10 @@ INSTALLED = (
     "/usr/lib/systemd/system/golaunch@.service",
     "/usr/lib/systemd/system/golaunch-check.service",
     "/usr/lib/systemd/system/golaunch-check.timer",
+    "/usr/lib/systemd/system/golaunch-refresh@.service",
     "/usr/lib/systemd/catalog/golaunch.catalog",
+    "/usr/share/golaunch/prometheus/golaunch.rules.yml",
+    "/usr/share/golaunch/alertmanager/golaunch.yml",
     "/usr/share/man/man1/golaunch.1.gz",
     "/usr/share/man/man5/golaunch.toml.5.gz",
     "/etc/golaunch/example.toml",
@@ -200,7 +203,7 @@ def test_packaged_checker_writes_metrics_and_its_timer_stays_off(
 ) -> None:
     """golaunch-check.service as shipped (hardened, the packaged venv with jeepney and
     prometheus_client), its output moved by a drop-in as the unit's comment says."""
-    from prometheus_client.openmetrics.parser import text_string_to_metric_families
+    from prometheus_client.parser import text_string_to_metric_families
 
     output = "/run/golaunch-check.prom"
     machine.write(
