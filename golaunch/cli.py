@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from golaunch.config.commandline import configure, parse
+from golaunch.config.commandline import Configured, configure, parse
 from golaunch.config.schema import DEFAULT_CONFIG_FILE
 from golaunch.status import ExitStatus, UsageError
 
@@ -35,6 +35,10 @@ def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
     report_format = _report_format(options)
     if options["check"] and options["print_env"]:
         raise UsageError("--check and --print-env exclude each other")
+    if options["reload_pid"] is not None and (
+        options["check"] or options["print_env"] or options["command"]
+    ):
+        raise UsageError("--reload signals a running program: no --check, --print-env or PROGRAM")
     if options["unit"] or options["all_units"]:
         return _check_units(options, report_format)
     if report_format in ("prometheus", "openmetrics"):
@@ -59,6 +63,18 @@ def _check_units(options: Mapping[str, Any], report_format: str) -> int:
     )
 
 
+def _reload_is_described(configured: Configured) -> None:
+    """--reload must be told how the program reloads: golaunch@.service has ExecReload= for
+    every instance, and SIGHUP kills a program that has no handler for it."""
+    in_file = configured.config_file is not None and "reload" in configured.config_file.parse()
+    if "reload" not in configured.values and not in_file:
+        where = configured.path or "the TOML file (--config)"
+        raise UsageError(
+            "--reload: nothing says how this program reloads; add a [reload] section "
+            f"(signal, confirm) to {where}, or give --reload-signal or --reload-confirm"
+        )
+
+
 def _run_configured(
     argv: Sequence[str], options: Mapping[str, Any], report_format: str, environ: Mapping[str, str]
 ) -> int:
@@ -69,11 +85,14 @@ def _run_configured(
     config, path = configured.config, configured.path
     if config is None:
         return commands.refuse(configured.findings, configured.values, options, environ)
-    if config.program is None:
+    if config.program is None and options["reload_pid"] is None:
         raise UsageError(
             "no program: give one after -- (golaunch -- /opt/app/server) or set `program` "
             f"in {path or DEFAULT_CONFIG_FILE}"
         )
+    if options["reload_pid"] is not None:
+        _reload_is_described(configured)
+        return commands.reload(config, options["reload_pid"], environ)
     if options["print_env"]:
         return commands.print_env(config, environ)
     if options["check"]:

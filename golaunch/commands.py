@@ -113,6 +113,22 @@ def _existing(path: str) -> Any:
         return metrics.Fleet({}, {}, None)
 
 
+def reload(config: Config, pid: int, environ: Mapping[str, str]) -> int:
+    """--reload PID, as a unit's ExecReload= (golaunch.reload)."""
+    from golaunch.reload.run import environment_notifier, reload, same_unit
+    from golaunch.systemd.journal import finding_fields, system_logger
+
+    same_unit(pid)
+    logger = system_logger(config.log.target, environ)
+    program = config.program or f"PID {pid}"
+    return reload(
+        config.reload,
+        pid,
+        environment_notifier(environ),
+        lambda finding: logger.log(finding_fields(finding, program)),
+    )
+
+
 def print_env(config: Config, environ: Mapping[str, str]) -> int:
     ctx = build_context(config, environ)
     _write("".join(f"{k}={v}\n" for k, v in sorted(ctx.shown_environment.items())))

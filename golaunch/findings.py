@@ -112,6 +112,11 @@ REGISTRY: Mapping[str, Mapping[str, str]] = {
         "warn": "9c48cf23eb78460aafc3d38338fbc665",
         "source": "golaunch/readiness/helper.py",
     },
+    "reload": {
+        "fail": "292428e2463c45cda353dd916e737f39",
+        "warn": "d13f43b2f1b442f88dc44c863f977edb",
+        "source": "golaunch/reload/run.py",
+    },
 }
 CHECK_NAMES = tuple(REGISTRY)
 MESSAGE_IDS: Mapping[tuple[str, Severity], str] = {

@@ -97,6 +97,23 @@ def _repeatable(name: str, metavar: str, help: str) -> Callable[[Any], Any]:
     "--watchdog", is_flag=True, default=None, help="After READY=1, WATCHDOG=1 while PROBE passes."
 )
 @click.option(
+    "--reload",
+    "reload_pid",
+    metavar="PID",
+    type=click.IntRange(min=2),
+    help="As ExecReload=: signal PID ($MAINPID), exit 0 once the reload is confirmed.",
+)
+@click.option("--reload-signal", metavar="NAME", help="The signal --reload sends [default: HUP].")
+@click.option(
+    "--reload-confirm", metavar="WHAT", help="A probe URL, or metrics:URL, that confirms it."
+)
+@click.option(
+    "--reload-timeout",
+    metavar="SECONDS",
+    type=float,
+    help="Give up confirming [default: 90, systemd's own limit].",
+)
+@click.option(
     "--notify",
     type=click.Choice(["auto", "ready", "passthrough", "none"]),
     help="sd_notify mode [default: auto].",
@@ -167,6 +184,9 @@ def cli_values(options: Mapping[str, Any]) -> dict[str, Any]:
         "file_env",
         _assignments(options["credential_file_env"], "--credential-file-env") or None,
     )
+    put("reload", "signal", options["reload_signal"])
+    put("reload", "confirm", options["reload_confirm"])
+    put("reload", "timeout", options["reload_timeout"])
     put("log", "target", options["log_target"])
     put("log", "syslog_identifier", options["syslog_identifier"])
     return values

@@ -71,6 +71,7 @@ def semantic_problems(config: Config) -> list[Problem]:
         *_other_problems(config),
         *_probe_problems(config),
         *_credential_problems(config),
+        *_reload_problems(config),
         *((loc, "contains a NUL byte") for loc, value in _strings(config) if "\0" in value),
     ]
 
@@ -156,6 +157,26 @@ def _probe_problems(config: Config) -> Iterator[Problem]:
 
 
 _MUST_BE_POSITIVE = frozenset({"probe_interval", "probe_attempt_timeout"})
+
+
+def _reload_problems(config: Config) -> Iterator[Problem]:
+    import signal
+
+    from golaunch.syntax.probeurl import parse_confirm
+
+    reload = config.reload
+    name = reload.signal
+    if name.startswith("SIG") or not name.isupper() or not hasattr(signal, f"SIG{name}"):
+        yield ("reload", "signal"), f"{name!r} is not a signal name such as HUP, USR1 or USR2"
+    elif name in ("KILL", "STOP"):
+        yield ("reload", "signal"), f"SIG{name} cannot ask a program to reload"
+    if reload.confirm is not None:
+        try:
+            parse_confirm(reload.confirm)
+        except ValueError as e:
+            yield ("reload", "confirm"), f"{e}; or metrics:http://HOST:PORT/metrics"
+    if not 0 < reload.timeout < 1e9:
+        yield ("reload", "timeout"), f"{reload.timeout} is not a number of seconds it can use"
 
 
 def _credential_problems(config: Config) -> Iterator[Problem]:

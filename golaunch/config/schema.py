@@ -81,6 +81,15 @@ class WaitConfig:
 
 
 @dataclass(frozen=True)
+class ReloadConfig:
+    __pydantic_config__ = _STRICT_KEYS
+
+    signal: str = "HUP"  # what --reload sends the program (HUP, USR1, USR2, ...)
+    confirm: str | None = None  # a probe URL, or metrics:URL (golaunch.reload.confirm)
+    timeout: float = 90.0  # seconds; systemd bounds ExecReload= by TimeoutStartSec= (90 s)
+
+
+@dataclass(frozen=True)
 class LogConfig:
     __pydantic_config__ = _STRICT_KEYS
 
@@ -114,6 +123,7 @@ class Config:
     security: SecurityConfig = field(default_factory=SecurityConfig)
     wait: WaitConfig = field(default_factory=WaitConfig)
     credentials: CredentialsConfig = field(default_factory=CredentialsConfig)
+    reload: ReloadConfig = field(default_factory=ReloadConfig)
 
 
 def to_plain(config: Config) -> dict[str, Any]:

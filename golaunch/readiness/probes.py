@@ -131,13 +131,7 @@ def _is_ip(host: str) -> bool:
 def _http(probe: Probe, sock: socket.socket, deadline: float) -> str | None:
     """One GET; the verdict is the status line's code, read within the deadline."""
     if probe.scheme == "https":
-        import ssl
-
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname = False  # liveness, not trust (see the module docstring)
-        context.verify_mode = ssl.CERT_NONE
-        sock.settimeout(_left(deadline))  # the handshake as a whole (CPython's deadline)
-        sock = context.wrap_socket(sock, server_hostname=None if _is_ip(probe.host) else probe.host)
+        sock = _tls(sock, probe, deadline)
     host = f"[{probe.host}]" if ":" in probe.host else probe.host
     request = (
         f"GET {probe.path} HTTP/1.1\r\nHost: {host}:{probe.port}\r\n"
@@ -155,6 +149,16 @@ def _http(probe: Probe, sock: socket.socket, deadline: float) -> str | None:
     return _status_verdict(received)
 
 
+def _tls(sock: socket.socket, probe: Probe, deadline: float) -> socket.socket:
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False  # liveness, not trust (see the module docstring)
+    context.verify_mode = ssl.CERT_NONE
+    sock.settimeout(_left(deadline))  # the handshake as a whole (CPython's deadline)
+    return context.wrap_socket(sock, server_hostname=None if _is_ip(probe.host) else probe.host)
+
+
 def _status_verdict(received: bytes) -> str | None:
     line = received.split(b"\r\n", 1)[0]
     version, _, rest = line.partition(b" ")
@@ -163,6 +167,38 @@ def _status_verdict(received: bytes) -> str | None:
         return "not HTTP: no status line" if received else "not HTTP: the connection closed"
     status = int(code)
     return None if status < 400 else f"HTTP status {status}"
+
+
+def fetch(probe: Probe, timeout: float, limit: int) -> bytes:
+    """The body of a GET of an http(s) PROBE, within TIMEOUT seconds of wall-clock time and
+    LIMIT + 1 bytes (so a caller can tell "too large"); OSError or ValueError otherwise.
+    HTTP/1.0, so that the answer is never chunked: it ends when the server closes."""
+    deadline = time.monotonic() + timeout
+    sock = _tcp_connect(probe.host, probe.port, deadline)
+    try:
+        if probe.scheme == "https":
+            sock = _tls(sock, probe, deadline)
+        host = f"[{probe.host}]" if ":" in probe.host else probe.host
+        request = (
+            f"GET {probe.path} HTTP/1.0\r\nHost: {host}:{probe.port}\r\n"
+            "User-Agent: golaunch-reload\r\nAccept: text/plain\r\n\r\n"
+        )
+        sock.settimeout(_left(deadline))
+        sock.sendall(request.encode("ascii"))
+        received = bytearray()
+        while len(received) <= limit + 4096:
+            sock.settimeout(_left(deadline))
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+    finally:
+        sock.close()
+    head, _, body = bytes(received).partition(b"\r\n\r\n")
+    verdict = _status_verdict(head + b"\r\n")
+    if verdict is not None:
+        raise ValueError(verdict)
+    return body[: limit + 1]
 
 
 MAX_INTERVAL = 2.0  # back-off ceiling while not ready

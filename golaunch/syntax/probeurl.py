@@ -113,3 +113,16 @@ def _is_label(label: str) -> bool:
         and not label.startswith("-")
         and not label.endswith("-")
     )
+
+
+METRICS = "metrics:"  # --reload-confirm metrics:URL reads the reload metrics there
+
+
+def parse_confirm(what: str) -> Probe:
+    """The probe to look at (for metrics:URL, the page); ValueError saying what is wrong."""
+    if what.startswith(METRICS):
+        probe = parse_probe(what.removeprefix(METRICS))
+        if probe.scheme not in ("http", "https"):
+            raise ValueError(f"{what!r}: metrics are read over http:// or https://")
+        return probe
+    return parse_probe(what)

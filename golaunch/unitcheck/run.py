@@ -47,7 +47,9 @@ def launches(arguments: Sequence[str]) -> bool:
         options = parse(arguments)
     except UsageError:
         return True
-    return options is not None and not (options["check"] or options["print_env"])
+    return options is not None and not (
+        options["check"] or options["print_env"] or options["reload_pid"] is not None
+    )
 
 
 def check_units(
