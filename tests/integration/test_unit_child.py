@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import pytest
-
-from tests.helpers.paths import BUILD
 
 CHILD = """
 import json, sys
@@ -42,8 +41,8 @@ def unreadable_by_nobody(path: str) -> bool:
 def test_the_child_reports_as_nobody(argv_tail: list[str], says: str) -> None:
     if not unreadable_by_nobody(os.path.realpath(sys.executable)):
         pytest.skip("this interpreter is readable by nobody: nothing to prove here")
-    BUILD.mkdir(parents=True, exist_ok=True)
-    directory = tempfile.mkdtemp(dir=BUILD)
+    # Where nobody can read it, whatever the clone's path (a home clone is 0700).
+    directory = tempfile.mkdtemp(dir="/var/tmp")
     os.chmod(directory, 0o755)
     config = Path(directory) / "app.toml"
     config.write_text('[environment]\nset = { CITY = "städte" }\n')
@@ -53,6 +52,7 @@ def test_the_child_reports_as_nobody(argv_tail: list[str], says: str) -> None:
         [sys.executable, "-I", "-c", CHILD, json.dumps([argv, {"PATH": "/usr/bin:/bin"}])],
         capture_output=True, text=True, check=False, timeout=60,
     )  # fmt: skip
+    shutil.rmtree(directory)
     assert run.returncode == 0, run.stderr
     document = json.loads(run.stdout)
     assert "error" not in document, document
