@@ -49,12 +49,29 @@ def as_started(environ: Mapping[str, str], proc: str = "/proc/self/environ") -> 
     return result
 
 
+class Terminated(BaseException):
+    """SIGTERM before the exec: a BaseException, so that nothing on the way swallows it."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main() -> None:
+    # As PID 1 of a container (podman stop), a signal without a handler is ignored, and
+    # the stop ends in SIGKILL after its timeout. exec resets the handler for the program.
+    # _signal, not signal: the launch path does not load enum for it.
+    import _signal
+
+    _signal.signal(_signal.SIGTERM, _terminated)
     try:
         status = run(sys.argv[1:], as_started(os.environ))
     except GolaunchError as e:
         _say(f"golaunch: {e}")
         status = e.status
+    except Terminated:
+        _say("golaunch: stopped by SIGTERM before the program started")
+        status = 128 + 15
     except KeyboardInterrupt:
         status = 130
     except Exception as e:  # the one place a bug becomes exit 70, not a traceback

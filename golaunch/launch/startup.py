@@ -123,9 +123,7 @@ def hand_over_readiness(ctx: LaunchContext, notifier: Notifier, effects: Effects
     environment = {name: ctx.inherited[name] for name in names if name in ctx.inherited}
     try:
         effects.spawn_helper(spec, environment)
-        notifier(
-            ascii_status(f"STATUS=golaunch: checks passed; READY=1 once {notify.probe} answers")
-        )
+        notifier(ascii_status(f"STATUS=golaunch: checks passed; ready once {notify.probe} answers"))
     except (OSError, NotifyError) as e:
         return failed("ready-probe", f"the helper could not be started: {e}")
     return None

@@ -15,11 +15,21 @@ class NotifyError(Exception):
     pass
 
 
+# A relay may act on these anywhere in a datagram: podman's conmon forwards any message
+# that contains one as a bare READY=1, STATUS= text included.
+TRIGGERS = ("READY=1", "WATCHDOG=1")
+
+
 def ascii_status(text: str) -> str:
-    """STATUS= is one line; keep it printable ASCII so every tool shows it the same."""
+    """STATUS= is one line; keep it printable ASCII so every tool shows it the same, and
+    never let it carry READY=1 or WATCHDOG=1 (a URL or a path may): '=' becomes \\x3d
+    there, as the escaping of every other output writes it."""
     from golaunch.syntax.printable import visible
 
-    return visible(text).encode("ascii", "backslashreplace").decode("ascii")
+    line = visible(text).encode("ascii", "backslashreplace").decode("ascii")
+    for trigger in TRIGGERS:
+        line = line.replace(trigger, trigger.replace("=", "\\x3d"))
+    return line
 
 
 def connect_notifier(environ: Mapping[str, str]) -> Notifier:

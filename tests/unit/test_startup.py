@@ -172,7 +172,7 @@ def test_a_ready_probe_hands_readiness_to_the_checker() -> None:
     (spec,) = [s for kind, s in recorder.calls if kind == "spawn"]
     assert spec["probe"] == "tcp://127.0.0.1:9"  # type: ignore[index]
     assert recorder.notified()[-1] == (
-        "STATUS=golaunch: checks passed; READY=1 once tcp://127.0.0.1:9 answers"
+        "STATUS=golaunch: checks passed; ready once tcp://127.0.0.1:9 answers"
     )
 
 
@@ -184,3 +184,30 @@ def test_a_dependency_that_never_comes_exits_75(tmp_path: Path) -> None:
     assert start(ctx, recorder.effects()) is ExitStatus.TEMPFAIL
     assert [e["GOLAUNCH_CHECK"] for e in recorder.logged()] == ["wait"]
     assert "execve" not in recorder.kinds()
+
+
+def conmon_readies(messages: list[str]) -> list[int]:
+    """Which datagrams podman's conmon would turn into READY=1: any that holds READY=1 or
+    WATCHDOG=1 anywhere, as it searches them."""
+    return [i for i, m in enumerate(messages) if "READY=1" in m or "WATCHDOG=1" in m]
+
+
+@pytest.mark.parametrize(
+    ("probe", "program"),
+    [
+        ("http://127.0.0.1:9/READY=1", "/opt/READY=1/server"),
+        ("http://127.0.0.1:9/health?WATCHDOG=1", "/opt/WATCHDOG=1"),
+    ],
+)
+def test_no_status_reads_as_ready_to_a_relay(probe: str, program: str) -> None:
+    """READY=1 and WATCHDOG=1 never appear in STATUS= text, even from a URL or a path: a
+    relay that searches datagrams for them would report ready before the program is."""
+    recorder = Recorder()
+    ctx = context(program)
+    ctx = dataclasses.replace(
+        ctx, config=dataclasses.replace(ctx.config, notify=NotifyConfig(probe=probe))
+    )
+    start(ctx, recorder.effects())
+    messages = recorder.notified()
+    assert len(messages) >= 2 and conmon_readies(messages) == [], messages
+    assert any("READY\\x3d1" in m or "WATCHDOG\\x3d1" in m for m in messages)
