@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import os
 
-from golaunch.findings import Finding, failed, passed
+from golaunch.findings import Finding, failed, noted, passed
 from golaunch.host.context import LaunchContext
-from golaunch.host.environment import MAX_ARG_STRLEN, arg_max, exec_size, exec_strings
+from golaunch.host.environment import (
+    MAX_ARG_STRLEN,
+    arg_max,
+    dropped,
+    exec_size,
+    exec_strings,
+)
 
 NAME = "exec"
 
@@ -40,7 +46,17 @@ def check(ctx: LaunchContext) -> list[Finding]:
                 "execve would fail with E2BIG: shorten them",
             )
         ]
-    return [passed(NAME, f"arguments and environment fit ({size} of {limit} bytes)")]
+    fit = passed(NAME, f"arguments and environment fit ({size} of {limit} bytes)")
+    left_out = dropped(ctx.inherited, ctx.environment)
+    return [fit, *([noted(NAME, dropped_message(left_out))] if left_out else [])]
+
+
+def dropped_message(names: list[str], shown: int = 12) -> str:
+    """Names only: a value may be a secret."""
+    listed = ", ".join(names[:shown]) + (
+        f" and {len(names) - shown} more" if len(names) > shown else ""
+    )
+    return f"not passed to the program: {listed}; --keep-env NAME (environment.keep) passes one on"
 
 
 def execve_failed(program: str, error: OSError) -> Finding:

@@ -89,6 +89,21 @@ def inherited_by_rule(name: str, keep: Sequence[str], passthrough_notify: bool) 
     return any(fnmatch.fnmatchcase(name, pattern) for pattern in keep)
 
 
+def dropped(inherited: Mapping[str, str], environment: Mapping[str, str]) -> list[str]:
+    """The inherited variables the program will not get and that --keep-env could pass:
+    names only (a value may be a secret), sorted. PATH is replaced, the never-inherited
+    ones cannot be kept, and the notify socket's follow --notify."""
+    return sorted(
+        name
+        for name in inherited
+        if name
+        and name not in environment
+        and name != "PATH"
+        and name not in NOTIFY_VARIABLES
+        and not never_inherited(name)
+    )
+
+
 def inherit(
     inherited: Mapping[str, str], keep: Iterable[str], passthrough_notify: bool
 ) -> dict[str, str]:

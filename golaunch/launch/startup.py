@@ -15,6 +15,7 @@ from golaunch.checks import cachedir, run_checks
 from golaunch.checks.exec import execve_failed
 from golaunch.findings import Finding, Severity, failed
 from golaunch.host.context import LaunchContext, go_dirs_in_play
+from golaunch.host.environment import dropped
 from golaunch.launch.effects import Effects
 from golaunch.status import ExitStatus
 from golaunch.systemd.journal import finding_fields, launch_fields
@@ -153,7 +154,8 @@ def execute(ctx: LaunchContext, effects: Effects) -> ExitStatus:
         for s in ctx.runtime
         if s.outcome == "set" and s.value is not None and s.limit is not None
     ]
-    effects.log(launch_fields(program, ctx.argv, os.getpid(), derived))
+    left_out = dropped(ctx.inherited, ctx.environment)
+    effects.log(launch_fields(program, ctx.argv, os.getpid(), derived, left_out))
     environment = dict(ctx.environment)
     stream = effects.attach_output(output_identifier(ctx), ctx.inherited)
     if stream:

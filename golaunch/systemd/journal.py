@@ -83,12 +83,16 @@ def launch_fields(
     argv: tuple[str, ...],
     pid: int,
     derived: Sequence[tuple[str, str, str]] = (),
+    dropped: Sequence[str] = (),
 ) -> dict[str, str]:
     """The one entry before exec. DERIVED: (variable, value, cgroup file) golaunch set
-    from the cgroup's limits, named in the message and as GOLAUNCH_<VARIABLE>(_SOURCE)."""
+    from the cgroup's limits, named in the message and as GOLAUNCH_<VARIABLE>(_SOURCE).
+    DROPPED: the inherited variables the program does not get, by name only."""
     message = f"launching {program} as PID {pid}"
     if derived:
         message += " with " + ", ".join(f"{v}={value} (from {file})" for v, value, file in derived)
+    if dropped:
+        message += f"; not passed: {' '.join(dropped)} (--keep-env NAME passes one on)"
     fields = {
         "MESSAGE": message,
         "PRIORITY": str(INFO),
@@ -101,6 +105,8 @@ def launch_fields(
     for variable, value, file in derived:
         fields[f"GOLAUNCH_{variable}"] = value
         fields[f"GOLAUNCH_{variable}_SOURCE"] = file
+    if dropped:
+        fields["GOLAUNCH_DROPPED"] = " ".join(dropped)
     return fields
 
 

@@ -152,3 +152,24 @@ def test_tmpdir_and_tzdir_pass_only_through_keep(name: str) -> None:
     """glibc drops them for set-user-ID programs only; a service's own are legitimate."""
     assert name not in environment_for({name: "/var/tmp/app"})
     assert environment_for({name: "/var/tmp/app"}, keep=(name,))[name] == "/var/tmp/app"
+
+
+def test_what_is_left_out_is_named_never_its_value() -> None:
+    from golaunch.host.environment import dropped
+    from golaunch.systemd.journal import launch_fields
+
+    inherited = {
+        "MYAPP_MODE": "prod",
+        "DATABASE_URL": "postgres://u:secret@db/app",
+        "LD_PRELOAD": "/x.so",  # never inherited: not something keep could pass
+        "NOTIFY_SOCKET": "/run/x",  # follows --notify
+        "PATH": "/usr/bin",  # replaced
+        "LANG": "C.UTF-8",  # passed
+    }
+    env = environment_for(inherited)
+    assert dropped(inherited, env) == ["DATABASE_URL", "MYAPP_MODE"]
+    kept = environment_for(inherited, keep=("MYAPP_*",))
+    assert dropped(inherited, kept) == ["DATABASE_URL"]
+    fields = launch_fields("/opt/app", ("app",), 7, (), dropped(inherited, env))
+    assert fields["GOLAUNCH_DROPPED"] == "DATABASE_URL MYAPP_MODE"
+    assert "secret" not in str(fields) and "--keep-env" in fields["MESSAGE"]
