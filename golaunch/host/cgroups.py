@@ -192,7 +192,11 @@ def levels(hierarchy: Hierarchy) -> Iterator[str]:
 
 
 def memory_limit(tables: ProcTables) -> Limit | None:
-    """The tightest of memory.max and memory.high (v2) or memory.limit_in_bytes (v1).
+    """The tightest of memory.max and memory.high (v2) or memory.limit_in_bytes (v1), on
+    the cgroup and every ancestor visible here; on v1 also the kernel's own figure for
+    all of them, hierarchical_memory_limit in memory.stat, which covers the ancestors a
+    container does not see (podman --cgroup-parent). v2 has no such figure: with a
+    private cgroup namespace, a limit above its root cannot be seen.
     Raises CgroupError for a limit file that cannot be read or makes no sense."""
     root = tables.root
     hierarchy = find_hierarchy("memory", tables)
@@ -206,7 +210,31 @@ def memory_limit(tables: ProcTables) -> Limit | None:
             value = _read_limit(directory, name, parse)
             if value is not None:
                 found.append(Limit(*value, _shown(directory, name, root), depth == 0))
+    if hierarchy.version == 1:
+        hierarchical = _hierarchical_limit(hierarchy.directory)
+        if hierarchical is not None:
+            shown = _shown(hierarchy.directory, "memory.stat", root)
+            found.append(Limit(hierarchical, 1, f"{shown} (hierarchical_memory_limit)", False))
     return tightest(found)
+
+
+def _hierarchical_limit(directory: str) -> int | None:
+    """memory.stat's hierarchical_memory_limit (v1): the tightest limit of the cgroup and
+    all its ancestors, as the kernel enforces it; None when unlimited or not there."""
+    path = os.path.join(directory, "memory.stat")
+    try:
+        text = _read(path)
+    except OSError:
+        return None  # the limit files themselves were read: they say what is known
+    for line in text.splitlines():
+        key, _, value = line.partition(" ")
+        if key == "hierarchical_memory_limit":
+            try:
+                parsed = _bytes_v1(value.strip())
+            except CgroupError:
+                return None
+            return parsed[0] if parsed else None
+    return None
 
 
 def cpu_limit(tables: ProcTables) -> Limit | None:

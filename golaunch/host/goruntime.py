@@ -86,7 +86,9 @@ def _gomemlimit(
     except CgroupError as e:
         return Setting(name, "unreadable", None, str(e))
     if limit is None:
-        return Setting(name, "kept", None, "no memory limit on the cgroup or its parents")
+        return Setting(
+            name, "kept", None, "no memory limit on its cgroup or any ancestor visible here"
+        )
     value = int(limit.amount * ratio)
     return Setting(name, "set", str(value), f"{ratio:g} of the limit, {limit.amount} bytes", limit)
 
@@ -117,7 +119,9 @@ def _gomaxprocs(info: BuildInfo, environment: Mapping[str, str], limits: Limits)
     except CgroupError as e:
         return Setting(name, "unreadable", None, str(e))
     if limit is None:
-        return Setting(name, "kept", None, "no CPU quota on the cgroup or its parents")
+        return Setting(
+            name, "kept", None, "no CPU quota on its cgroup or any ancestor visible here"
+        )
     cpus = len(os.sched_getaffinity(0))
     # Go 1.25's own rule for a quota it sees: rounded up, at least 2 (runtime.adjustCPULimit;
     # below 2 a GC worker would starve the program). Older runtimes never chose: 1 is safe.

@@ -186,3 +186,32 @@ def test_escaped_mount_points_and_missing_proc(tmp_path: Path) -> None:
     hierarchy = find_hierarchy("cpu", tables)
     assert hierarchy is not None and hierarchy.mount_point == f"{tmp_path}/sys/fs/my cgroups"
     assert ProcTables.read(str(tmp_path / "nowhere")) is None
+
+
+def test_v1_a_limit_above_what_is_mounted_shows_in_memory_stat(tmp_path: Path) -> None:
+    """A container sees its own memory cgroup only (podman --cgroup-parent limited to
+    150M, none on the container): the kernel's hierarchical_memory_limit still says."""
+    leaf = f"{MEM1}/glf.slice/app.service"
+    tables = v1(
+        tmp_path,
+        **{
+            f"{leaf}/memory.limit_in_bytes": str(V1_UNLIMITED),
+            f"{leaf}/memory.stat": "cache 0\nrss 4096\nhierarchical_memory_limit 157286400\n",
+        },
+    )
+    limit = memory_limit(tables)
+    assert shown(limit) == (
+        157286400, 1, f"{leaf}/memory.stat (hierarchical_memory_limit)", False
+    )  # fmt: skip
+
+
+def test_v1_an_unlimited_hierarchy_is_no_limit(tmp_path: Path) -> None:
+    leaf = f"{MEM1}/glf.slice/app.service"
+    tables = v1(
+        tmp_path,
+        **{
+            f"{leaf}/memory.limit_in_bytes": str(V1_UNLIMITED),
+            f"{leaf}/memory.stat": f"hierarchical_memory_limit {V1_UNLIMITED}\n",
+        },
+    )
+    assert memory_limit(tables) is None
