@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -161,6 +162,12 @@ def chain(machine: Machine, go_server: Path, go_new: Toolchain) -> Iterator[Rece
     )
     yield receiver
     PAYLOADS.write_text(json.dumps([p for _, p in receiver.received], indent=2) + "\n")
+    # The shipped units' development copies go, so that tests of the packages see theirs.
+    (machine.root / "etc/default/golaunch-check").unlink()
+    for shipped in ("golaunch-check.service", "golaunch-refresh@.service"):
+        shutil.rmtree(machine.root / f"run/systemd/system/{shipped}.d", ignore_errors=True)
+        (machine.root / f"run/systemd/system/{shipped}").unlink(missing_ok=True)
+    machine.run("systemctl", "daemon-reload")
     machine.run("systemctl", "stop", UNIT, "alert-exporter.service", "alert-prometheus.service",
                 "alert-alertmanager.service", check=False)  # fmt: skip
     receiver.server.shutdown()

@@ -107,11 +107,16 @@ def test_the_rebuilt_environment_is_the_services(machine: Machine, go_server: Pa
     # A user with a home systemd passes on (/etc is the namespace's own copy).
     machine.run("useradd", "--system", "--no-create-home", "--home-dir", "/var/lib/fleeter",
                 "--shell", "/bin/sh", "fleeter")  # fmt: skip
-    exec_start = f"{GOLAUNCH} -- {go_server} -listen 127.0.0.1:{free_port()}"
+    port = free_port()
+    exec_start = f"{GOLAUNCH} -- {go_server} -listen 127.0.0.1:{port}"
     extra = ["User=fleeter", "CacheDirectory=fleet-user", "Environment=FLEET=1"]
     machine.install({name: unit(exec_start, *extra, *reach_this_tree())})
     machine.start_ok(name)
-    running = machine.environ(int(machine.show(name)["MainPID"]))
+    # READY=1 comes just before the exec: read the environment once the server answers,
+    # not golaunch's, or none while the exec replaces it.
+    main_pid = int(machine.show(name)["MainPID"])
+    assert int(http_get(port, "/pid")) == main_pid
+    running = machine.environ(main_pid)
     status, report = check(machine, "--unit", name)
     assert status == 0, report
     assert report["environment"]["HOME"] == running["HOME"] == "/var/lib/fleeter"

@@ -202,14 +202,11 @@ def test_packaged_checker_writes_metrics_and_its_timer_stays_off(
     installed: Path, machine: Machine
 ) -> None:
     """golaunch-check.service as shipped (hardened, the packaged venv with jeepney and
-    prometheus_client), its output moved by a drop-in as the unit's comment says."""
+    prometheus_client), its output moved as the unit's comment says."""
     from prometheus_client.parser import text_string_to_metric_families
 
     output = "/run/golaunch-check.prom"
-    machine.write(
-        "/run/systemd/system/golaunch-check.service.d/output.conf",
-        f"[Service]\nEnvironment=GOLAUNCH_CHECK_OUTPUT={output}\n",
-    )
+    machine.write("/etc/default/golaunch-check", f"GOLAUNCH_CHECK_OUTPUT={output}\n")
     machine.run("systemctl", "daemon-reload")
     assert machine.run("systemctl", "is-enabled", "golaunch-check.timer", check=False).stdout == (
         "disabled\n"
