@@ -130,15 +130,7 @@ def _is_ip(host: str) -> bool:
 
 def _http(probe: Probe, sock: socket.socket, deadline: float) -> str | None:
     """One GET; the verdict is the status line's code, read within the deadline."""
-    if probe.scheme == "https":
-        sock = _tls(sock, probe, deadline)
-    host = f"[{probe.host}]" if ":" in probe.host else probe.host
-    request = (
-        f"GET {probe.path} HTTP/1.1\r\nHost: {host}:{probe.port}\r\n"
-        "User-Agent: golaunch-probe\r\nAccept: */*\r\nConnection: close\r\n\r\n"
-    )
-    sock.settimeout(_left(deadline))
-    sock.sendall(request.encode("ascii"))
+    sock = _send_get(probe, sock, deadline, "HTTP/1.1", "Connection: close\r\n")
     received = b""
     while b"\r\n" not in received and len(received) < MAX_STATUS_LINE:
         sock.settimeout(_left(deadline))
@@ -147,6 +139,22 @@ def _http(probe: Probe, sock: socket.socket, deadline: float) -> str | None:
             break
         received += chunk
     return _status_verdict(received)
+
+
+def _send_get(
+    probe: Probe, sock: socket.socket, deadline: float, version: str, extra: str
+) -> socket.socket:
+    """The GET of PROBE's path sent, over TLS for https://; the socket to read from."""
+    if probe.scheme == "https":
+        sock = _tls(sock, probe, deadline)
+    host = f"[{probe.host}]" if ":" in probe.host else probe.host
+    request = (
+        f"GET {probe.path} {version}\r\nHost: {host}:{probe.port}\r\n"
+        f"User-Agent: golaunch-probe\r\nAccept: */*\r\n{extra}\r\n"
+    )
+    sock.settimeout(_left(deadline))
+    sock.sendall(request.encode("ascii"))
+    return sock
 
 
 def _tls(sock: socket.socket, probe: Probe, deadline: float) -> socket.socket:
@@ -176,15 +184,7 @@ def fetch(probe: Probe, timeout: float, limit: int) -> bytes:
     deadline = time.monotonic() + timeout
     sock = _tcp_connect(probe.host, probe.port, deadline)
     try:
-        if probe.scheme == "https":
-            sock = _tls(sock, probe, deadline)
-        host = f"[{probe.host}]" if ":" in probe.host else probe.host
-        request = (
-            f"GET {probe.path} HTTP/1.0\r\nHost: {host}:{probe.port}\r\n"
-            "User-Agent: golaunch-reload\r\nAccept: text/plain\r\n\r\n"
-        )
-        sock.settimeout(_left(deadline))
-        sock.sendall(request.encode("ascii"))
+        sock = _send_get(probe, sock, deadline, "HTTP/1.0", "")
         received = bytearray()
         while len(received) <= limit + 4096:
             sock.settimeout(_left(deadline))
