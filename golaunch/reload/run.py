@@ -15,11 +15,14 @@ import os
 import select
 import time
 from collections.abc import Callable, Mapping
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from golaunch.config.schema import ReloadConfig
 from golaunch.findings import Finding, failed
 from golaunch.status import ExitStatus, PermissionRefused, UsageError
+
+if TYPE_CHECKING:
+    from golaunch.reload.confirm import Confirmation
 
 NAME = "reload"
 ALIVE_GRACE = 1.0  # seconds a program must outlive the signal when nothing confirms
@@ -79,21 +82,17 @@ def reload(
         notify(f"STATUS=golaunch: reloaded PID {pid}: {outcome.message}")
         return outcome.status
     log(failed(NAME, outcome.message, GOLAUNCH_PID=str(pid), GOLAUNCH_SIGNAL=config.signal))
-    with contextlib.suppress(Exception):  # the entry and the exit status say it already
-        notify(f"STATUS=golaunch: reload of PID {pid} failed: {outcome.message}")
+    notify(f"STATUS=golaunch: reload of PID {pid} failed: {outcome.message}")
     return outcome.status
 
 
 def _wait(
     pidfd: int,
-    confirmation: object,
+    confirmation: Confirmation | None,
     sent_at: float,
     config: ReloadConfig,
     clock: Callable[[], float],
 ) -> Outcome:
-    from golaunch.reload.confirm import Confirmation
-
-    assert confirmation is None or isinstance(confirmation, Confirmation)
     deadline = clock() + config.timeout
     poll = select.poll()
     poll.register(pidfd, select.POLLIN)
