@@ -20,19 +20,23 @@ def check(ctx: LaunchContext) -> list[Finding]:
     notify = ctx.config.notify
     if notify.probe is None or ctx.unit_view is None:
         return []
-    findings = []
     if os.getpid() == 1:
-        findings.append(
-            warned(
+        # After exec the program is PID 1, and a Go program reaps no child it did not
+        # start: the helper would stay a zombie for the container's lifetime.
+        return [
+            failed(
                 NAME,
-                "golaunch is PID 1 (a container without an init): the helper it leaves "
-                "behind cannot be reaped when it exits; run under an init (--init, tini)",
+                "golaunch is PID 1 (a container without an init): the readiness helper "
+                "would become a zombie the program never reaps; run the container with an "
+                "init (podman run --init, docker run --init, tini), which makes the "
+                "program PID 2",
             )
-        )
-    findings += _passed_socket(notify.probe, ctx)
+        ]
+    findings = _passed_socket(notify.probe, ctx)
     view = ctx.unit_view.result()
     access = view.properties.get("NotifyAccess")
     fields = {"GOLAUNCH_PROBE": notify.probe}
+    every = f"every {notify.probe_interval:g} s, backing off to 2 s"
     if view.error:
         findings.append(
             warned(
@@ -53,7 +57,6 @@ def check(ctx: LaunchContext) -> list[Finding]:
             )
         )
     else:
-        every = f"every {notify.probe_interval:g} s, backing off to 2 s"
         findings.append(passed(NAME, f"READY=1 once {notify.probe} succeeds ({every})", **fields))
     return findings
 
