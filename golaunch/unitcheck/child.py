@@ -83,8 +83,13 @@ def _load_everything_first() -> None:
 
 _CHECK_IMPORTS = (
     "difflib",  # click's "did you mean" for a misspelt option in ExecStart=
+    "ipaddress",  # probe URLs' hosts
+    "signal",  # [reload] signal names
     "tomllib",
+    "urllib.parse",
     "golaunch.checks",
+    "golaunch.host.listeners",
+    "golaunch.syntax.probeurl",
     "golaunch.config.commandline",
     "golaunch.output.report",
     "golaunch.host.credentials",

@@ -36,6 +36,11 @@ def unreadable_by_nobody(path: str) -> bool:
     [
         (["--watchdgo", "--", "/bin/true"], "--watchdog"),  # click's "did you mean": difflib
         (["--config", "{config}", "--", "/bin/true"], "städte"),  # tomllib; escaped text
+        # Probe URLs (ipaddress, urllib), the listeners and [reload] (signal), all lazy.
+        (
+            ["--ready-probe", "http://[::1]:9/", "--reload-signal", "USR1", "--", "/bin/true"],
+            "ready-probe",
+        ),
     ],
 )
 def test_the_child_reports_as_nobody(argv_tail: list[str], says: str) -> None:
