@@ -11,13 +11,17 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from golaunch.config.file import ConfigFile
 from golaunch.config.schema import Config
 from golaunch.findings import Finding
 from golaunch.host.context import build_context, resolve_notify_mode
 from golaunch.status import ExitStatus, OutputFileError, StandardOutputError
+
+if TYPE_CHECKING:
+    from golaunch.output.metrics import Fleet
+    from golaunch.output.report import Report
 
 
 def launch(config: Config, environ: Mapping[str, str], config_path: str | None) -> int:
@@ -78,7 +82,7 @@ def check_units(
 
 
 def _emit_metrics(
-    reports: Sequence[Any], gone: Sequence[str], fmt: str, output: str | None, merge: bool
+    reports: Sequence[Report], gone: Sequence[str], fmt: str, output: str | None, merge: bool
 ) -> None:
     """Metrics for node_exporter, another user: world-readable. Writers of one file take
     turns (the hourly run and each refresh), so that none loses another's series."""
@@ -95,14 +99,14 @@ def _emit_metrics(
     try:
         with exclusive(output):
             if merge:
-                units = [*(r.unit for r in reports), *gone]
+                units = [*map(metrics.unit_of, reports), *gone]
                 fresh = metrics.merged(_existing(output), fresh, units)
             _emit(metrics.render(fresh, fmt), output, 0o644)
     except OSError as e:
         raise OutputFileError(f"cannot write {output}: {e.strerror or e}") from None
 
 
-def _existing(path: str) -> Any:
+def _existing(path: str) -> Fleet:
     """The series already in PATH; none when it is missing or not one golaunch wrote."""
     from golaunch.output import metrics
     from golaunch.readfile import read_regular_file
@@ -157,7 +161,7 @@ def refuse(
     return refuse_start(findings, program or "(unknown)", notify_mode, environ, effects)
 
 
-def _print_report(report: Any, as_json: bool, output: str | None = None) -> None:
+def _print_report(report: Report, as_json: bool, output: str | None = None) -> None:
     from golaunch.output.report import render_json, render_text
 
     _emit(render_json(report) if as_json else render_text(report), output)

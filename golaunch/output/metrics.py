@@ -39,10 +39,15 @@ class Fleet(NamedTuple):
     timestamp: float | None  # the last check of every unit (--all-units)
 
 
+def unit_of(report: Report) -> str:
+    """The unit label of REPORT's series (a unit check's reports all name their unit)."""
+    return report.unit or report.program or "unknown"
+
+
 def from_reports(reports: Sequence[Report], timestamp: float | None) -> Fleet:
     fleet = Fleet({}, {}, timestamp)
     for report in reports:
-        unit = report.unit or report.program or "unknown"
+        unit = unit_of(report)
         fleet.startable[unit] = 1 if report.ok else 0
         for finding in report.findings:
             passing = finding.severity is not Severity.FAIL

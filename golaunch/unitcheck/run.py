@@ -76,7 +76,10 @@ def check_unit(manager: Manager, name: str, manager_environment: Sequence[str]) 
     argv = golaunch_command(unit)
     if argv is None:
         shown = " ".join(unit.exec_start[0][1]) if unit.exec_start else "nothing"
-        raise UsageError(f"--unit {unit.name}: its ExecStart= runs {shown}, not golaunch")
+        raise UsageError(
+            f"--unit {unit.name}: its ExecStart= runs {shown}, which launches no program "
+            "through golaunch"
+        )
     return check_loaded(manager, unit, argv, manager_environment)
 
 

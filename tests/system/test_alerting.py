@@ -192,7 +192,9 @@ def test_a_refused_start_reaches_a_person_and_so_does_its_fix(
     machine: Machine, chain: Receiver, go_new: Toolchain
 ) -> None:
     time.sleep(5)  # long enough for any alert about the healthy unit to arrive: none may
-    assert chain.alerts("firing") == [], chain.received
+    # Other tests' units may be broken on purpose; this one's, healthy, raises nothing.
+    mine = [a for a in chain.alerts("firing") if a["labels"].get("unit") in (UNIT, None)]
+    assert mine == [], chain.received
 
     GOROOT_LINK.unlink()  # someone removed the toolchain the unit needs
     refused = time.monotonic()
