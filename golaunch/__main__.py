@@ -10,12 +10,20 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping, Sequence
 
 from golaunch.status import ExitStatus, GolaunchError
 
+TYPE_CHECKING = False  # every start imports this module: no typing
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
 
 def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
+    from golaunch.launch.plan import start_warm
+
+    status = start_warm(argv, environ)
+    if status is not None:
+        return status
     from golaunch.config import cache
 
     cached = cache.load(argv, environ)
@@ -23,7 +31,7 @@ def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
         from golaunch.commands import launch
 
         config, config_path = cached
-        return launch(config, environ, config_path)
+        return launch(config, environ, config_path, argv)
     from golaunch.cli import run as run_cli
 
     return run_cli(argv, environ)

@@ -20,16 +20,56 @@ from golaunch.host.context import build_context, resolve_notify_mode
 from golaunch.status import ExitStatus, OutputFileError, StandardOutputError
 
 if TYPE_CHECKING:
+    from golaunch.launch.finish import Launch
     from golaunch.output.metrics import Fleet
     from golaunch.output.report import Report
 
 
-def launch(config: Config, environ: Mapping[str, str], config_path: str | None) -> int:
+def launch(
+    config: Config,
+    environ: Mapping[str, str],
+    config_path: str | None,
+    argv: Sequence[str] | None = None,
+) -> int:
+    """Check and start the program. ARGV (golaunch's own command line), when given, lets a
+    start that launches keep its decision for the next one (golaunch.launch.plan)."""
+    from golaunch.launch import plan
     from golaunch.launch.effects import system_effects
     from golaunch.launch.startup import start
 
-    ctx = build_context(config, environ, config_path=config_path)
-    return start(ctx, system_effects(config.log.target, environ))
+    if argv is None or not plan.plannable(config):
+        ctx = build_context(config, environ, config_path=config_path)
+        return start(ctx, system_effects(config.log.target, environ))
+    from golaunch.inputs.trace import Recorder
+    from golaunch.systemd.notify import ascii_status
+
+    recorder = Recorder()
+    with recorder:
+        _read_config_inputs(config_path)
+        ctx = build_context(config, environ, config_path=config_path)
+    ready = ctx.notify_mode == "ready"
+    checking = f"STATUS=golaunch: checking {ctx.program_label}" if ready else None
+
+    def remember(decision: Launch) -> None:
+        status = checking and ascii_status(checking)
+        plan.remember(
+            argv, environ, recorder=recorder, launch=decision, config=config, checking=status
+        )
+
+    return start(ctx, system_effects(config.log.target, environ), recorder, remember)
+
+
+def _read_config_inputs(config_path: str | None) -> None:
+    """Look at the configuration file again, or at the default's absence, for the recording:
+    the configuration cache checked it before the recording began."""
+    from golaunch.config.schema import DEFAULT_CONFIG_FILE
+
+    os.path.exists(config_path or DEFAULT_CONFIG_FILE)
+    if config_path:
+        try:  # noqa: SIM105  (this module does without contextlib)
+            os.close(os.open(config_path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK))
+        except OSError:
+            pass
 
 
 def launch_validated(

@@ -123,8 +123,6 @@ MESSAGE_IDS: Mapping[tuple[str, Severity], str] = {
     **{(name, Severity.FAIL): entry["fail"] for name, entry in REGISTRY.items()},
     **{(name, Severity.WARN): entry["warn"] for name, entry in REGISTRY.items()},
 }
-# The one informational entry, written just before exec.
-LAUNCH_MESSAGE_ID = "6c442fa101754f8e95a8ae0d1af6b6c9"
 
 
 @dataclass(frozen=True)

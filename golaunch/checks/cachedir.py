@@ -15,6 +15,7 @@ from golaunch.findings import Finding, failed, passed, skipped, warned
 from golaunch.host.context import LaunchContext, go_dirs_in_play
 from golaunch.host.godirs import GoDir
 from golaunch.host.permissions import other_writers
+from golaunch.inputs import volatile
 
 
 def judge(ctx: LaunchContext, directory: GoDir, other: GoDir) -> list[Finding]:
@@ -97,7 +98,7 @@ def _creatable(path: str, go: GoConfig) -> str | None:
         )
     if not os.access(ancestor, os.W_OK | os.X_OK, effective_ids=_EFFECTIVE):
         return f"cannot be created: uid {os.geteuid()} cannot write to {ancestor}"
-    problem = _space_problem(vfs, go.min_free_mb)
+    problem = volatile.space_shortage(ancestor, go.min_free_mb)
     return problem and f"would be created in {ancestor}, which {problem}"
 
 
@@ -145,7 +146,7 @@ def _usable(path: str, min_free_mb: int) -> str | None:
     if not os.access(path, os.W_OK | os.X_OK, effective_ids=_EFFECTIVE):
         # access(2) with the effective IDs honours ACLs and read-only mounts.
         return f"cannot be written to by uid {euid}: {_access_error(path)}"
-    return _space_problem(os.statvfs(path), min_free_mb)
+    return volatile.space_shortage(path, min_free_mb)
 
 
 def _link_problem(path: str) -> str | None:
@@ -165,15 +166,6 @@ def _link_problem(path: str) -> str | None:
         f"is a symlink in {parent}, which {', '.join(who)} can write: the link could be "
         "pointed elsewhere after this check; use a real directory or CacheDirectory="
     )
-
-
-def _space_problem(vfs: os.statvfs_result, min_free_mb: int) -> str | None:
-    if vfs.f_files and not vfs.f_favail:
-        return "has no free inodes: nothing new can be created there; free some"
-    free_mb = vfs.f_bavail * vfs.f_frsize // (1024 * 1024)
-    if free_mb < min_free_mb:
-        return f"has {free_mb} MB free, less than go.min_free_mb={min_free_mb}; free some space"
-    return None
 
 
 def _access_error(path: str) -> str:

@@ -16,24 +16,29 @@ and the caller validates again.
 
 from __future__ import annotations
 
-import contextlib
 import marshal
 import os
 import stat
 import sys
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
 from golaunch import __version__
-from golaunch.config.file import ConfigFile, ConfigFileError, read_config_file
-from golaunch.config.schema import DEFAULT_CONFIG_FILE, Config, from_plain, to_plain
+
+TYPE_CHECKING = False  # the warm path (golaunch.launch.plan) uses the entry functions here
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from typing import Any
+
+    from golaunch.config.file import ConfigFile
+    from golaunch.config.schema import Config
 
 
 def _fast_sha256() -> Callable[..., Any]:
     """CPython's built-in SHA-256: hashlib's OpenSSL import costs 3 ms at every start."""
     for module in ("_sha2", "_sha256"):  # 3.12+, 3.11
-        with contextlib.suppress(ImportError, AttributeError):
+        try:
             return __import__(module).sha256  # type: ignore[no-any-return]
+        except (ImportError, AttributeError):
+            pass
     import hashlib
 
     return hashlib.sha256
@@ -73,7 +78,7 @@ def cache_directory(environ: Mapping[str, str]) -> str | None:
     return os.path.join(runtime, "golaunch") if runtime.startswith("/") else None
 
 
-def _private_directory(path: str, create: bool) -> bool:
+def private_directory(path: str, create: bool) -> bool:
     """PATH is a real directory of ours that nobody else can write."""
     try:
         info = os.lstat(path)
@@ -96,24 +101,28 @@ def _private_directory(path: str, create: bool) -> bool:
 
 def load(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[Config, str | None] | None:
     """The configuration validated before for these inputs, and the configuration file's path."""
+    from golaunch.config.schema import from_plain
+
     directory = cache_directory(environ)
-    if directory is None or not _private_directory(directory, create=False):
+    if directory is None or not private_directory(directory, create=False):
         return None
     key = cache_key(argv, environ)
     path = os.path.join(directory, key + ".entry")
-    entry = _read_entry(path)
+    entry = read_entry(path)
     if entry is None or entry.get("key") != key or not _inputs_unchanged(entry):
         return None
     try:
         found = from_plain(entry["config"]), entry["config_path"]
     except (KeyError, TypeError, ValueError, AttributeError):  # an entry of the wrong shape
         return None
-    with contextlib.suppress(OSError):
+    try:  # noqa: SIM105  (contextlib is not loaded on the warm path)
         os.utime(path)  # used now: pruning goes by the time of last use
+    except OSError:
+        pass
     return found
 
 
-def _read_entry(path: str) -> dict[str, Any] | None:
+def read_entry(path: str) -> dict[str, Any] | None:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
     except OSError:
@@ -140,6 +149,9 @@ def _read_entry(path: str) -> dict[str, Any] | None:
 
 
 def _inputs_unchanged(entry: Mapping[str, Any]) -> bool:
+    from golaunch.config.file import ConfigFileError, read_config_file
+    from golaunch.config.schema import DEFAULT_CONFIG_FILE
+
     path = entry.get("config_path")
     if path is not None and not isinstance(path, str):
         return False
@@ -160,8 +172,10 @@ def store(
     config: Config,
 ) -> None:
     """Remember a validated configuration; failure to store only costs speed, so it is silent."""
+    from golaunch.config.schema import DEFAULT_CONFIG_FILE, to_plain
+
     directory = cache_directory(environ)
-    if directory is None or not _private_directory(directory, create=True):
+    if directory is None:
         return
     key = cache_key(argv, environ)
     entry = {
@@ -172,12 +186,22 @@ def store(
         "default_absent": config_file is None and not os.path.exists(DEFAULT_CONFIG_FILE),
         "config": to_plain(config),
     }
-    final = os.path.join(directory, key + ".entry")
+    write_entry(os.path.join(directory, key + ".entry"), marshal.dumps(entry))
+
+
+def write_entry(final: str, data: bytes) -> None:
+    """Put DATA at FINAL, a file in a private directory of ours (made if need be), atomically;
+    silent on failure. Prunes the directory afterwards."""
+    import contextlib
+
+    directory = os.path.dirname(final)
+    if not private_directory(directory, create=True):
+        return
     temporary = f"{final}.{os.getpid()}.tmp"
     try:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         with os.fdopen(fd, "wb") as f:
-            f.write(marshal.dumps(entry))
+            f.write(data)
         os.replace(temporary, final)
     except OSError:
         with contextlib.suppress(OSError):
@@ -188,13 +212,14 @@ def store(
 def prune(directory: str, now: float | None = None) -> None:
     """Drop entries unused for MAX_AGE_SECONDS, then all but the MAX_ENTRIES used last,
     and temporaries a crash left behind."""
+    import contextlib
     import time
 
     now = time.time() if now is None else now
     entries = []
     with contextlib.suppress(OSError), os.scandir(directory) as listing:
         for item in listing:
-            if not item.name.endswith((".entry", ".tmp")):
+            if not item.name.endswith((".entry", ".plan", ".tmp")):
                 continue
             with contextlib.suppress(OSError):
                 used = item.stat(follow_symlinks=False).st_mtime

@@ -14,6 +14,8 @@ import functools
 import os
 from collections.abc import Set
 
+from golaunch.inputs import volatile
+
 # The x86-64 micro-architecture levels, as /proc/cpuinfo names their features.
 LEVELS = (
     ("x86-64-v2", {"cx16", "lahf_lm", "popcnt", "pni", "sse4_1", "sse4_2", "ssse3"}),
@@ -30,7 +32,7 @@ def host_subdirs() -> tuple[tuple[str, ...], str]:
     machine = os.uname().machine
     if machine != "x86_64":
         return ("",), machine
-    vendor, flags = _cpuinfo()
+    vendor, flags = volatile.cpuinfo()
     return search_subdirs(vendor, flags, _glibc_version())
 
 
@@ -77,22 +79,6 @@ def _power_set(capabilities: list[str]) -> list[str]:
         members = 2**count - 1 - i
         combos.append("/".join(capabilities[n] for n in reversed(range(count)) if members >> n & 1))
     return combos
-
-
-def _cpuinfo() -> tuple[str, frozenset[str]]:
-    vendor, flags = "", frozenset[str]()
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                key = key.strip()
-                if key == "vendor_id" and not vendor:
-                    vendor = value.strip()
-                elif key == "flags":
-                    return vendor, frozenset(value.split())
-    except OSError:
-        pass
-    return vendor, flags  # unknown: the baseline only, as on the oldest x86-64
 
 
 def _glibc_version() -> tuple[int, int]:

@@ -21,6 +21,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 
+from golaunch.inputs import volatile
+
 # memory.limit_in_bytes reads this when no limit is set: the kernel's
 # PAGE_COUNTER_MAX pages (LONG_MAX / PAGE_SIZE), in bytes.
 _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -221,20 +223,15 @@ def memory_limit(tables: ProcTables) -> Limit | None:
 def _hierarchical_limit(directory: str) -> int | None:
     """memory.stat's hierarchical_memory_limit (v1): the tightest limit of the cgroup and
     all its ancestors, as the kernel enforces it; None when unlimited or not there."""
-    path = os.path.join(directory, "memory.stat")
+    # Unreadable: the limit files themselves were read, and they say what is known.
+    value = volatile.stat_field(os.path.join(directory, "memory.stat"), "hierarchical_memory_limit")
+    if value is None:
+        return None
     try:
-        text = _read(path)
-    except OSError:
-        return None  # the limit files themselves were read: they say what is known
-    for line in text.splitlines():
-        key, _, value = line.partition(" ")
-        if key == "hierarchical_memory_limit":
-            try:
-                parsed = _bytes_v1(value.strip())
-            except CgroupError:
-                return None
-            return parsed[0] if parsed else None
-    return None
+        parsed = _bytes_v1(value)
+    except CgroupError:
+        return None
+    return parsed[0] if parsed else None
 
 
 def cpu_limit(tables: ProcTables) -> Limit | None:

@@ -7,26 +7,50 @@ tests/system proves under the booted systemd.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
-from typing import NamedTuple
 
 from golaunch.systemd.journal import system_logger
-from golaunch.systemd.notify import Notifier, connect_notifier
+from golaunch.systemd.notify import connect_notifier
+
+TYPE_CHECKING = False  # on the warm path: typing would cost 5 ms
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    from golaunch.systemd.notify import Notifier
 
 
-class Effects(NamedTuple):
-    log: Callable[[Mapping[str, str]], None]
-    connect_notifier: Callable[[Mapping[str, str]], Notifier]
-    execve: Callable[[str, Sequence[str], Mapping[str, str]], None]
-    # (identifier, golaunch's environment) -> the program's new JOURNAL_STREAM, if any
-    attach_output: Callable[[str, Mapping[str, str]], str | None]
-    # Creates a directory the checks judged creatable; raises OSError.
-    make_directory: Callable[[str], None]
-    # (spec, environment) -> starts golaunch.readiness.helper, detached; raises OSError
-    spawn_helper: Callable[[dict[str, object], Mapping[str, str]], None]
+class Effects:
+    """A plain class, not a NamedTuple: it is built at every start, warm ones too."""
+
+    __slots__ = (
+        "attach_output",
+        "connect_notifier",
+        "execve",
+        "log",
+        "make_directory",
+        "spawn_helper",
+    )
+
+    def __init__(
+        self,
+        *,
+        log: Callable[[Mapping[str, str]], None],
+        connect_notifier: Callable[[Mapping[str, str]], Notifier],
+        execve: Callable[[str, Sequence[str], Mapping[str, str]], None],
+        # (identifier, golaunch's environment) -> the program's new JOURNAL_STREAM, if any
+        attach_output: Callable[[str, Mapping[str, str]], str | None],
+        # Creates a directory the checks judged creatable; raises OSError.
+        make_directory: Callable[[str], None],
+        # (spec, environment) -> starts golaunch.readiness.helper, detached; raises OSError
+        spawn_helper: Callable[[dict[str, object], Mapping[str, str]], None],
+    ) -> None:
+        self.log = log
+        self.connect_notifier = connect_notifier
+        self.execve = execve
+        self.attach_output = attach_output
+        self.make_directory = make_directory
+        self.spawn_helper = spawn_helper
 
 
 def system_effects(log_target: str, environ: Mapping[str, str]) -> Effects:
@@ -80,6 +104,8 @@ def spawn_helper(spec: dict[str, object], environment: Mapping[str, str]) -> Non
 
 def real_execve(path: str, argv: Sequence[str], environment: Mapping[str, str]) -> None:
     for stream in (sys.stdout, sys.stderr):  # None when started with the fd closed
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            stream.flush()  # a full or closed stream is the program's to find out
+        try:  # noqa: SIM105  (contextlib is not loaded on the warm path)
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass  # a full or closed stream is the program's to find out
     os.execve(path, list(argv), dict(environment))

@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from golaunch.checks import cachedir, run_checks
-from golaunch.checks.exec import execve_failed
 from golaunch.findings import Finding, Severity, failed
 from golaunch.host.context import LaunchContext, go_dirs_in_play
 from golaunch.host.environment import dropped
 from golaunch.launch.effects import Effects
+from golaunch.launch.finish import Launch, execute, finish
 from golaunch.status import ExitStatus
-from golaunch.systemd.journal import finding_fields, launch_fields
-from golaunch.systemd.notify import Notifier, NotifyError, ascii_status, watchdog_usec
+from golaunch.systemd.journal import finding_fields
+from golaunch.systemd.notify import NotifyError, ascii_status, watchdog_usec
+
+if TYPE_CHECKING:
+    from golaunch.inputs.trace import Recorder
+    from golaunch.systemd.notify import Notifier
 
 
 def connect(
@@ -42,8 +47,8 @@ def refuse(
     program: str,
     notifier: Notifier | None,
     effects: Effects,
-    status: ExitStatus = ExitStatus.CONFIG,
-) -> ExitStatus:
+    status: int = ExitStatus.CONFIG,
+) -> int:
     """Log every finding, put the first failure in STATUS=, and say why we exit (78)."""
     report_findings(findings, program, effects)
     first = next(f for f in findings if f.severity is Severity.FAIL)
@@ -60,7 +65,7 @@ def refuse_start(
     notify_mode: str,
     inherited: Mapping[str, str],
     effects: Effects,
-) -> ExitStatus:
+) -> int:
     """Refuse a start that never got as far as a launch context (invalid configuration)."""
     notifier, _ = connect(notify_mode, inherited, effects, None)
     return refuse(findings, program, notifier, effects)
@@ -72,8 +77,15 @@ def report_findings(findings: Sequence[Finding], program: str, effects: Effects)
             effects.log(finding_fields(finding, program))
 
 
-def start(ctx: LaunchContext, effects: Effects) -> ExitStatus:
-    """Check, prepare, notify and exec. Returns only when the program could not be started."""
+def start(
+    ctx: LaunchContext,
+    effects: Effects,
+    recorder: Recorder | None = None,
+    remember: Callable[[Launch], None] | None = None,
+) -> int:
+    """Check, prepare, notify and exec. Returns only when the program could not be started.
+    RECORDER, when given, sees what the checks read; REMEMBER then keeps the decision for
+    the next start (golaunch.launch.plan), if nothing had to be created for it."""
     program = ctx.program_label
     notifier, findings = connect(
         ctx.notify_mode, ctx.inherited, effects, f"STATUS=golaunch: checking {program}"
@@ -87,24 +99,48 @@ def start(ctx: LaunchContext, effects: Effects) -> ExitStatus:
         )
         if absent:
             return refuse([absent], program, notifier, effects, ExitStatus.TEMPFAIL)
-    findings += run_checks(ctx)
+    with recorder or contextlib.nullcontext():
+        findings += run_checks(ctx)
+    created = False
     if not any(f.severity is Severity.FAIL for f in findings):
-        findings += prepare(ctx, effects)
+        problems, created = prepare(ctx, effects)
+        findings += problems
     if any(f.severity is Severity.FAIL for f in findings):
         return refuse(findings, program, notifier, effects)
-    report_findings(findings, program, effects)
+    launch = decided(ctx, findings, notifier is not None)
     if notifier and ctx.config.notify.probe:
+        for fields in launch.entries:
+            effects.log(fields)
         problem = hand_over_readiness(ctx, notifier, effects)
         if problem:
             return refuse([problem], program, notifier, effects)
-    elif notifier:
-        try:
-            notifier(
-                f"READY=1\n{ascii_status(f'STATUS=golaunch: checks passed, running {program}')}"
-            )
-        except NotifyError as e:
-            return refuse([failed("notify", str(e))], program, None, effects)
-    return execute(ctx, effects)
+        return execute(launch, ctx.inherited, effects)
+    if remember is not None and not created:
+        remember(launch)
+    return finish(launch, ctx.inherited, notifier, effects)
+
+
+def decided(ctx: LaunchContext, findings: Sequence[Finding], notifying: bool) -> Launch:
+    """What a start whose checks passed does (golaunch.launch.finish)."""
+    program = ctx.program_label
+    assert ctx.program is not None  # the program check failed otherwise
+    ready = f"READY=1\n{ascii_status(f'STATUS=golaunch: checks passed, running {program}')}"
+    derived = [
+        (s.variable, s.value, s.limit.file)
+        for s in ctx.runtime
+        if s.outcome == "set" and s.value is not None and s.limit is not None
+    ]
+    return Launch(
+        entries=[finding_fields(f, program) for f in findings if f.journaled],
+        ready=ready if notifying else None,
+        program=ctx.program,
+        label=program,
+        argv=ctx.argv,
+        environment=dict(ctx.environment),
+        derived=derived,
+        dropped=dropped(ctx.inherited, ctx.environment),
+        identifier=output_identifier(ctx),
+    )
 
 
 def hand_over_readiness(ctx: LaunchContext, notifier: Notifier, effects: Effects) -> Finding | None:
@@ -130,9 +166,11 @@ def hand_over_readiness(ctx: LaunchContext, notifier: Notifier, effects: Effects
     return None
 
 
-def prepare(ctx: LaunchContext, effects: Effects) -> list[Finding]:
-    """Create the cache directories the checks judged creatable: the one write before exec."""
+def prepare(ctx: LaunchContext, effects: Effects) -> tuple[list[Finding], bool]:
+    """Create the cache directories the checks judged creatable: the one write before exec.
+    Returns the problems, and whether anything was created."""
     problems = []
+    created = False
     for directory in (ctx.gocache, ctx.gomodcache):
         in_play = go_dirs_in_play(ctx.goroot, directory)
         if not (directory.value and in_play and ctx.cache_required(directory)):
@@ -141,31 +179,10 @@ def prepare(ctx: LaunchContext, effects: Effects) -> list[Finding]:
             continue
         try:
             effects.make_directory(directory.value)
+            created = True
         except OSError as e:
             problems.append(cachedir.not_created(directory, e))
-    return problems
-
-
-def execute(ctx: LaunchContext, effects: Effects) -> ExitStatus:
-    program = ctx.program_label
-    assert ctx.program is not None  # the program check failed otherwise
-    derived = [
-        (s.variable, s.value, s.limit.file)
-        for s in ctx.runtime
-        if s.outcome == "set" and s.value is not None and s.limit is not None
-    ]
-    left_out = dropped(ctx.inherited, ctx.environment)
-    effects.log(launch_fields(program, ctx.argv, os.getpid(), derived, left_out))
-    environment = dict(ctx.environment)
-    stream = effects.attach_output(output_identifier(ctx), ctx.inherited)
-    if stream:
-        environment["JOURNAL_STREAM"] = stream
-    try:
-        effects.execve(ctx.program, ctx.argv, environment)
-    except OSError as e:
-        effects.log(finding_fields(execve_failed(ctx.program, e), program))
-        return ExitStatus.OSERR
-    return ExitStatus.SOFTWARE  # an execve that returns without raising is a bug
+    return problems, created
 
 
 def output_identifier(ctx: LaunchContext) -> str:

@@ -10,12 +10,16 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from golaunch.config.schema import WaitConfig
 from golaunch.findings import Finding, failed
 from golaunch.readiness.probes import attempt, backoff, waiting_message
 from golaunch.syntax.probeurl import Probe, parse_probe
-from golaunch.systemd.notify import Notifier, NotifyError
+from golaunch.systemd.notify import NotifyError
+
+if TYPE_CHECKING:
+    from golaunch.systemd.notify import Notifier
 
 NAME = "wait"
 MIN_ATTEMPT = 0.05  # seconds: the last attempt before the deadline still gets this

@@ -25,18 +25,15 @@ import signal
 import sys
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from golaunch.findings import failed
 from golaunch.readiness.probes import attempt, backoff, waiting_message
 from golaunch.syntax.probeurl import Probe, parse_probe
-from golaunch.systemd.notify import (
-    Notifier,
-    NotifyError,
-    ascii_status,
-    barrier,
-    connect_notifier,
-)
+from golaunch.systemd.notify import NotifyError, ascii_status, barrier, connect_notifier
+
+if TYPE_CHECKING:
+    from golaunch.systemd.notify import Notifier
 
 WATCHDOG_FAILURES = 3  # in a row, before WATCHDOG=trigger
 

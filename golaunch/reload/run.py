@@ -30,7 +30,7 @@ MAX_PAUSE = 1.0  # between looks
 
 
 class Outcome(NamedTuple):
-    status: ExitStatus
+    status: int
     message: str
 
 
@@ -57,7 +57,7 @@ def reload(
     notify: Callable[[str], None],
     log: Callable[[Finding], None],
     clock: Callable[[], float] = time.monotonic,
-) -> ExitStatus:
+) -> int:
     import signal
 
     from golaunch.reload.confirm import Confirmation
@@ -78,7 +78,7 @@ def reload(
         outcome = _wait(pidfd, confirmation, sent_at, config, clock)
     finally:
         os.close(pidfd)
-    if outcome.status is ExitStatus.OK:
+    if outcome.status == ExitStatus.OK:
         notify(f"STATUS=golaunch: reloaded PID {pid}: {outcome.message}")
         return outcome.status
     log(failed(NAME, outcome.message, GOLAUNCH_PID=str(pid), GOLAUNCH_SIGNAL=config.signal))

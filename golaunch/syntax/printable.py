@@ -11,7 +11,9 @@ that are not UTF-8) as a backslash escape; JSON keeps exact bytes instead
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # on the warm path: typing would cost 5 ms
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def visible(text: str) -> str:

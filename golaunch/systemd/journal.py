@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TextIO
 
-from golaunch.findings import LAUNCH_MESSAGE_ID, Finding, Severity
 from golaunch.syntax.printable import visible
+
+TYPE_CHECKING = False  # on the warm path (golaunch.launch.finish): no typing, no findings
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from typing import TextIO
+
+    from golaunch.findings import Finding
 
 JOURNAL_SOCKET = "/run/systemd/journal/socket"
 SYSLOG_IDENTIFIER = "golaunch"
-PRIORITIES = {Severity.FAIL: 3, Severity.WARN: 4}
+PRIORITIES = {"fail": 3, "warn": 4}  # by Severity's value
 INFO = 6
+# The one informational entry, written just before exec (units/golaunch.catalog).
+LAUNCH_MESSAGE_ID = "6c442fa101754f8e95a8ae0d1af6b6c9"
 # sd_journal_sendv blocks while journald's socket queue is full (a stuck or
 # overloaded journald); past this, the entry goes to stderr instead.
 SEND_TIMEOUT = 1.0
 
-JournalSender = Callable[[Mapping[str, str]], None]
+if TYPE_CHECKING:
+    JournalSender = Callable[[Mapping[str, str]], None]
 
 
 def send_to_journal(fields: Mapping[str, str], timeout: float = SEND_TIMEOUT) -> None:
@@ -29,35 +35,42 @@ def send_to_journal(fields: Mapping[str, str], timeout: float = SEND_TIMEOUT) ->
     # cysystemd.journal pulls in logging, uuid and traceback: 13 ms at every start.
     from cysystemd._journal import send
 
-    with _alarm(timeout):
+    alarm = _Alarm(timeout)
+    try:
         result = send(**fields)
+    finally:
+        alarm.stop()
     if result == -errno.EINTR:
         raise OSError(errno.ETIMEDOUT, f"journald took no entry for {timeout:g} s (socket full)")
     if result < 0:
         raise OSError(-result, os.strerror(-result))
 
 
-@contextlib.contextmanager
-def _alarm(seconds: float) -> Iterator[None]:
+class _Alarm:
     """Interrupt a blocking system call after SECONDS with SIGALRM (it then fails with EINTR).
 
-    Everything is put back before returning: an interval timer or a pending
-    signal would outlive execve(2) and could kill the program later.
+    stop() puts everything back: an interval timer or a pending signal would outlive
+    execve(2) and could kill the program later. _signal, not signal: the launch path
+    does not load enum for it.
     """
-    import signal
 
-    previous = signal.signal(signal.SIGALRM, _interrupted)
-    mask = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
-    inherited, interval = signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        left, _ = signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        signal.signal(signal.SIGALRM, previous)
-        if inherited:  # someone's timer was running: it runs on, less the time spent here
-            spent = seconds - left
-            signal.setitimer(signal.ITIMER_REAL, max(inherited - spent, 1e-6), interval)
+    def __init__(self, seconds: float) -> None:
+        import _signal
+
+        self.seconds = seconds
+        self.previous = _signal.signal(_signal.SIGALRM, _interrupted)
+        self.mask = _signal.pthread_sigmask(_signal.SIG_UNBLOCK, {_signal.SIGALRM})
+        self.inherited, self.interval = _signal.setitimer(_signal.ITIMER_REAL, seconds)
+
+    def stop(self) -> None:
+        import _signal
+
+        left, _ = _signal.setitimer(_signal.ITIMER_REAL, 0)
+        _signal.pthread_sigmask(_signal.SIG_SETMASK, self.mask)
+        _signal.signal(_signal.SIGALRM, self.previous)
+        if self.inherited:  # someone's timer was running: it runs on, less the time spent here
+            spent = self.seconds - left
+            _signal.setitimer(_signal.ITIMER_REAL, max(self.inherited - spent, 1e-6), self.interval)
 
 
 def _interrupted(signum: int, frame: object) -> None:
@@ -67,7 +80,7 @@ def _interrupted(signum: int, frame: object) -> None:
 def finding_fields(finding: Finding, program: str) -> dict[str, str]:
     fields = {
         "MESSAGE": f"{finding.check}: {finding.message}",
-        "PRIORITY": str(PRIORITIES.get(finding.severity, INFO)),
+        "PRIORITY": str(PRIORITIES.get(finding.severity.value, INFO)),
         "SYSLOG_IDENTIFIER": SYSLOG_IDENTIFIER,
         "GOLAUNCH_CHECK": finding.check,
         "GOLAUNCH_PROGRAM": program,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+TYPE_CHECKING = False  # on the warm path: no typing, no collections
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
 
-Notifier = Callable[[str], None]
+    Notifier = Callable[[str], None]
 # PID 1 reads the notify socket at once; a send still blocked after this means
 # the manager is stuck, and waiting longer would only hide it.
 SEND_TIMEOUT = 5.0

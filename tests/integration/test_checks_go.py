@@ -135,7 +135,7 @@ def test_launch_creates_the_cache_private(tmp_path: Path, go_new: Toolchain) -> 
     cache = tmp_path / "new" / "go-build"
     go = GoConfig(goroot=str(go_new.goroot), gocache=str(cache), gomodcache=str(tmp_path / "m"))
     ctx = build_context(Config(program="/bin/true", go=go), {})
-    assert prepare(ctx, system_effects("stderr", {})) == []
+    assert prepare(ctx, system_effects("stderr", {})) == ([], True)
     assert cache.stat().st_mode & 0o777 == 0o700 and (tmp_path / "m").is_dir()
 
 

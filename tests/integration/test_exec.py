@@ -111,10 +111,15 @@ def test_execve_failing_after_ready_exits_71_and_says_why(
     ctx = build_context(Config(program=str(program)), environ)
     logged: list[Mapping[str, str]] = []
     effects = Effects(
-        logged.append, connect_notifier, execve, lambda _name, _env: None, os.makedirs, spawn
+        log=logged.append,
+        connect_notifier=connect_notifier,
+        execve=execve,
+        attach_output=lambda _name, _env: None,
+        make_directory=os.makedirs,
+        spawn_helper=spawn,
     )
 
-    assert start(ctx, effects) is ExitStatus.OSERR
+    assert start(ctx, effects) == ExitStatus.OSERR
     assert listener.messages()[-1].startswith("READY=1\n")
     exec_entry = logged[-1]
     assert exec_entry["GOLAUNCH_CHECK"] == "exec" and exec_entry["PRIORITY"] == "3"

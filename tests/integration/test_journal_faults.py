@@ -13,8 +13,8 @@ import sys
 
 import pytest
 
-from golaunch.findings import LAUNCH_MESSAGE_ID, MESSAGE_IDS, Severity
-from golaunch.systemd.journal import SEND_TIMEOUT
+from golaunch.findings import MESSAGE_IDS, Severity
+from golaunch.systemd.journal import LAUNCH_MESSAGE_ID, SEND_TIMEOUT
 from tests.helpers.namespace import run_isolated
 from tests.helpers.paths import BASE_PATH, BUILD
 

@@ -12,7 +12,8 @@ import pytest
 
 from golaunch.config.commandline import command
 from golaunch.config.schema import Config
-from golaunch.findings import CHECK_NAMES, LAUNCH_MESSAGE_ID, MESSAGE_IDS
+from golaunch.findings import CHECK_NAMES, MESSAGE_IDS
+from golaunch.systemd.journal import LAUNCH_MESSAGE_ID
 from tests.helpers.paths import REPO
 
 MAN = REPO / "man"

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from golaunch.findings import LAUNCH_MESSAGE_ID, MESSAGE_IDS
+from golaunch.findings import MESSAGE_IDS
+from golaunch.systemd.journal import LAUNCH_MESSAGE_ID
 from tests.helpers.paths import REPO
 
 UNITS = REPO / "units"

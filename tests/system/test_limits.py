@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from golaunch.findings import LAUNCH_MESSAGE_ID, MESSAGE_IDS, Severity
+from golaunch.findings import MESSAGE_IDS, Severity
+from golaunch.systemd.journal import LAUNCH_MESSAGE_ID
 from tests.helpers.paths import SOURCES
 from tests.helpers.toolchain import Toolchain
 from tests.system.conftest import GOLAUNCH, Machine, reach_this_tree

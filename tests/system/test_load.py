@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from golaunch.findings import LAUNCH_MESSAGE_ID
+from golaunch.systemd.journal import LAUNCH_MESSAGE_ID
 from tests.helpers.load import COUNT
 from tests.system.conftest import GOLAUNCH, Machine, wait_until
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,12 +86,38 @@ def test_installed_golaunch_checks_a_go_program(
     report = check([installed], go_server, tmp_path)
     assert f"pass  program      {go_server}: ELF 64-bit" in report
     # The wrapper runs Debian's interpreter in isolated mode from the private environment.
-    assert (
-        Path(installed)
-        .read_text()
-        .endswith('exec /usr/lib/golaunch/bin/python -I -m golaunch "$@"\n')
+    launcher = "from golaunch.__main__ import main; main()"
+    assert installed.read_text().endswith(
+        f"exec /usr/lib/golaunch/bin/python -I -B -c '{launcher}' \"$@\"\n"
     )
     assert Path("/usr/lib/golaunch/bin/python").resolve() == Path("/usr/bin/python3.11").resolve()
+
+
+def test_installed_golaunch_writes_no_bytecode(
+    installed: Path, go_server: Path, tmp_path: Path
+) -> None:
+    """Every module ships compiled, and starts (cold, warm, --check) write nothing under /usr,
+    which ProtectSystem=strict makes read-only."""
+    root = Path("/usr/lib/golaunch")
+    sources = {p for p in root.rglob("*.py") if "golaunch" in p.parts[4:]}
+    assert sources, "no golaunch sources under /usr/lib/golaunch"
+    for source in sources:
+        assert list(source.parent.glob(f"__pycache__/{source.stem}.cpython-311*.pyc")), source
+    marker = tmp_path / "before"
+    marker.touch()
+    time.sleep(0.01)
+    env = {"PATH": "/usr/bin:/bin", "CACHE_DIRECTORY": str(tmp_path), "LANG": "C.UTF-8"}
+    argv = [str(installed), "--notify", "none", "--", "/bin/true"]
+    for command in ([str(installed), "--check", "--", str(go_server)], argv, argv, argv):
+        subprocess.run(command, env=env, capture_output=True, timeout=60, check=False)
+    written = subprocess.run(
+        ["find", "/usr/lib/golaunch", "-newer", str(marker)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert written.stdout == ""
+    assert list((tmp_path / "golaunch").glob("*.entry")), "the starts did not even run"
 
 
 def test_installed_golaunch_ignores_python_variables(installed: Path, tmp_path: Path) -> None:

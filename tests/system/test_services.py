@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from golaunch.findings import LAUNCH_MESSAGE_ID, MESSAGE_IDS, Severity
+from golaunch.findings import MESSAGE_IDS, Severity
+from golaunch.systemd.journal import LAUNCH_MESSAGE_ID
 from tests.helpers.elf import shared
 from tests.helpers.paths import SOURCES
 from tests.helpers.toolchain import Toolchain

@@ -109,12 +109,11 @@ def test_the_send_deadline_leaves_an_inherited_timer_running() -> None:
     """A timer armed before golaunch ran (it survives execve) keeps its remaining time."""
     import signal
 
-    from golaunch.systemd.journal import _alarm
+    from golaunch.systemd.journal import _Alarm
 
     signal.setitimer(signal.ITIMER_REAL, 30)
     try:
-        with _alarm(1.0):
-            pass
+        _Alarm(1.0).stop()
         left, _ = signal.getitimer(signal.ITIMER_REAL)
         assert 29 < left <= 30
     finally:

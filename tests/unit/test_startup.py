@@ -6,6 +6,7 @@ import dataclasses
 import errno
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -15,7 +16,10 @@ from golaunch.host.context import LaunchContext, build_context
 from golaunch.launch.effects import Effects
 from golaunch.launch.startup import refuse_start, start
 from golaunch.status import ExitStatus
-from golaunch.systemd.notify import Notifier, NotifyError
+from golaunch.systemd.notify import NotifyError
+
+if TYPE_CHECKING:
+    from golaunch.systemd.notify import Notifier
 
 SOCKET = {"NOTIFY_SOCKET": "/run/fake/notify"}
 
@@ -32,7 +36,12 @@ class Recorder:
 
     def effects(self) -> Effects:
         return Effects(
-            self._log, self._connect, self._execve, self._attach, self._mkdir, self._spawn
+            log=self._log,
+            connect_notifier=self._connect,
+            execve=self._execve,
+            attach_output=self._attach,
+            make_directory=self._mkdir,
+            spawn_helper=self._spawn,
         )
 
     def _spawn(self, spec: dict[str, object], environment: Mapping[str, str]) -> None:
@@ -85,7 +94,7 @@ def context(program: str = "/bin/true", **go: object) -> LaunchContext:
 
 def test_success_notifies_checking_then_ready_then_execs() -> None:
     recorder = Recorder()
-    assert start(context(), recorder.effects()) is ExitStatus.SOFTWARE  # the fake execve returns
+    assert start(context(), recorder.effects()) == ExitStatus.SOFTWARE  # the fake execve returns
     assert recorder.kinds()[0] == "notify" and recorder.kinds()[-2:] == ["log", "execve"]
     first, ready = recorder.notified()
     assert first == "STATUS=golaunch: checking /bin/true"
@@ -104,7 +113,7 @@ def test_success_notifies_checking_then_ready_then_execs() -> None:
     ids=["notify-fails", "a-check-fails", "ready-fails", "exec-fails"],
 )
 def test_failures(
-    recorder: Recorder, program: str, status: ExitStatus, failed_check: str, last_status: str | None
+    recorder: Recorder, program: str, status: int, failed_check: str, last_status: str | None
 ) -> None:
     assert start(context(program), recorder.effects()) is status
     assert "execve" not in recorder.kinds()
@@ -137,7 +146,7 @@ def test_caches_are_created_only_after_every_check_passed(tmp_path: Path) -> Non
 def test_a_cache_that_cannot_be_created_refuses_the_start(tmp_path: Path) -> None:
     recorder = Recorder(fail_mkdir=True)
     dirs = {"gocache": str(tmp_path / "c"), "gomodcache": str(tmp_path / "m")}
-    assert start(context(**dirs), recorder.effects()) is ExitStatus.CONFIG
+    assert start(context(**dirs), recorder.effects()) == ExitStatus.CONFIG
     checks = {e["GOLAUNCH_CHECK"] for e in recorder.logged()}
     assert checks == {"gocache", "gomodcache"} and "execve" not in recorder.kinds()
     assert "cannot be created: Permission denied" in recorder.notified()[-1]
@@ -153,7 +162,7 @@ def test_a_refusal_notifies_through_the_same_path(
     recorder = Recorder()
     finding = failed("config", "go.version in /etc/golaunch/x.toml: bad")
     status = refuse_start([finding], "/opt/app/server", mode, environ, recorder.effects())
-    assert status is ExitStatus.CONFIG
+    assert status == ExitStatus.CONFIG
     assert recorder.logged()[0]["GOLAUNCH_CHECK"] == "config"
     expected = ["STATUS=golaunch: config check failed: go.version in /etc/golaunch/x.toml: bad"]
     assert recorder.notified() == (expected if connects else [])
@@ -181,7 +190,7 @@ def test_a_dependency_that_never_comes_exits_75(tmp_path: Path) -> None:
     ctx = context()
     wait = WaitConfig((f"file://{tmp_path / 'never'}",), timeout=0.3)
     ctx = dataclasses.replace(ctx, config=dataclasses.replace(ctx.config, wait=wait))
-    assert start(ctx, recorder.effects()) is ExitStatus.TEMPFAIL
+    assert start(ctx, recorder.effects()) == ExitStatus.TEMPFAIL
     assert [e["GOLAUNCH_CHECK"] for e in recorder.logged()] == ["wait"]
     assert "execve" not in recorder.kinds()
 

@@ -1,0 +1,105 @@
+"""The last steps of a start, the same for a full start and a warm one: the findings
+worth journaling, READY=1, the launch entry and the exec.
+
+A full start (golaunch.launch.startup) decides a `Launch` from the checks; a warm
+start (golaunch.launch.plan) takes the one decided last time, once everything the
+checks read is as it was. Both end here, so they cannot differ in what they do.
+This module is on the warm path: it imports nothing it does not need there.
+"""
+
+from __future__ import annotations
+
+import os
+
+from golaunch.status import ExitStatus
+from golaunch.systemd.journal import launch_fields
+from golaunch.systemd.notify import NotifyError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from golaunch.launch.effects import Effects
+    from golaunch.systemd.notify import Notifier
+
+
+class Launch:
+    """What a start that passed its checks does. ENTRIES: the journal fields of the
+    findings worth journaling; READY: the READY=1 datagram (None: not golaunch's to send);
+    ENVIRONMENT: the program's, before its output streams are attached."""
+
+    __slots__ = (
+        "argv",
+        "derived",
+        "dropped",
+        "entries",
+        "environment",
+        "identifier",
+        "label",
+        "program",
+        "ready",
+    )
+
+    def __init__(
+        self,
+        *,
+        entries: list[dict[str, str]],
+        ready: str | None,
+        program: str,
+        label: str,
+        argv: tuple[str, ...],
+        environment: dict[str, str],
+        derived: list[tuple[str, str, str]],
+        dropped: list[str],
+        identifier: str,
+    ) -> None:
+        self.entries = entries
+        self.ready = ready
+        self.program = program
+        self.label = label
+        self.argv = argv
+        self.environment = environment
+        self.derived = derived
+        self.dropped = dropped
+        self.identifier = identifier
+
+
+def finish(
+    launch: Launch, inherited: Mapping[str, str], notifier: Notifier | None, effects: Effects
+) -> int:
+    """Journal, say READY=1, exec. Returns only when the program could not be started."""
+    for fields in launch.entries:
+        effects.log(fields)
+    if notifier is not None and launch.ready is not None:
+        try:
+            notifier(launch.ready)
+        except NotifyError as e:
+            return _refused(launch.label, "notify", str(e), effects)
+    return execute(launch, inherited, effects)
+
+
+def execute(launch: Launch, inherited: Mapping[str, str], effects: Effects) -> int:
+    pid = os.getpid()
+    effects.log(launch_fields(launch.label, launch.argv, pid, launch.derived, launch.dropped))
+    environment = dict(launch.environment)
+    stream = effects.attach_output(launch.identifier, inherited)
+    if stream:
+        environment["JOURNAL_STREAM"] = stream
+    try:
+        effects.execve(launch.program, launch.argv, environment)
+    except OSError as e:
+        from golaunch.checks.exec import execve_failed
+        from golaunch.systemd.journal import finding_fields
+
+        effects.log(finding_fields(execve_failed(launch.program, e), launch.label))
+        return ExitStatus.OSERR
+    return ExitStatus.SOFTWARE  # an execve that returns without raising is a bug
+
+
+def _refused(label: str, check: str, message: str, effects: Effects) -> int:
+    """A failure after the checks passed (the manager took no READY=1): journaled, 78."""
+    from golaunch.findings import failed
+    from golaunch.systemd.journal import finding_fields
+
+    effects.log(finding_fields(failed(check, message), label))
+    return ExitStatus.CONFIG
