@@ -221,6 +221,8 @@ class Recorder:
         self.calls.setdefault(call, seen)
 
     def _path(self, what: object, kind: str) -> str | None:
+        if isinstance(what, os.PathLike):
+            what = os.fspath(what)
         if isinstance(what, str):
             return what
         self.unusable(f"{kind} of {what!r}, not a path")

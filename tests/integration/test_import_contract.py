@@ -9,15 +9,19 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+from golaunch.inputs.trace import RACY_NS
 from tests.helpers.paths import BASE_PATH
 
 # golaunch's real entry point, with execve replaced by a report of what was imported.
 PROBE = """
-import json, os, sys
+import os, sys
 def report(path, argv, env):
-    print(json.dumps(sorted(sys.modules)))
+    loaded = sorted(sys.modules)  # before json, which the report itself needs
+    import json
+    print(json.dumps(loaded))
     sys.stdout.flush()
     os._exit(0)
 os.execve = report
@@ -25,6 +29,7 @@ from golaunch.__main__ import main
 sys.argv = ["golaunch", *sys.argv[1:]]
 main()
 """
+ENVIRONMENT = {"PATH": BASE_PATH, "LANG": "C.UTF-8"}
 HEAVY = ("click", "pydantic", "pydantic_settings", "cysystemd")
 # Only --check --unit and --all-units need these; no start ever does.
 UNIT_CHECK_ONLY = ("jeepney", "prometheus_client")
@@ -43,7 +48,7 @@ def imported_by_a_start(cache: Path) -> set[str]:
             "--",
             "/bin/true",
         ],
-        env={"PATH": BASE_PATH, "CACHE_DIRECTORY": str(cache), "LANG": "C.UTF-8"},
+        env={**ENVIRONMENT, "CACHE_DIRECTORY": str(cache)},
         capture_output=True,
         text=True,
         check=True,
@@ -65,3 +70,39 @@ def test_a_cached_launch_imports_no_click_pydantic_or_cysystemd(tmp_path: Path) 
     assert "golaunch.launch.startup" in warm  # and it did go through the launch path
     assert {m for m in cold | warm if m.split(".")[0] in UNIT_CHECK_ONLY} == set()
     assert not any(m.startswith("golaunch.unitcheck") for m in cold | warm)
+
+
+# What a warm start may load beyond what the interpreter itself loads for `pass`: the
+# plan, the replay of what the checks read, and the tail of a start (issue 24). The
+# count is the ceiling (17 today, packages included); each new module must earn its place.
+MAX_WARM_GOLAUNCH_MODULES = 18
+NEVER_WARM = ("typing", "enum", "dataclasses", "inspect", "json", "re", "contextlib", "socket")
+# The standard library a warm start may add: built-in modules and the smallest of files.
+WARM_STDLIB = {"__future__", "_sha2", "_sha256", "_signal", "errno", "encodings.ascii"}
+
+
+def test_a_warm_start_loads_only_the_plan_and_the_tail_of_a_start(tmp_path: Path) -> None:
+    imported_by_a_start(tmp_path)  # validates
+    imported_by_a_start(tmp_path)  # keeps its decision (see golaunch.launch.plan)
+    time.sleep(RACY_NS / 1e9 + 0.1)  # the files it read are then old enough to trust
+    imported_by_a_start(tmp_path)
+    assert list((tmp_path / "golaunch").glob("*.plan")), "no plan was kept"
+    warm = imported_by_a_start(tmp_path)
+    assert "golaunch.launch.plan" in warm and "golaunch.launch.startup" not in warm
+    assert {m for m in NEVER_WARM if m in warm} == set()
+    interpreter = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; m = sorted(sys.modules); import json; print(json.dumps(m))",
+        ],
+        env=ENVIRONMENT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    baseline = set(json.loads(interpreter.stdout))
+    ours = sorted(m for m in warm - baseline if m.startswith("golaunch"))
+    others = sorted(m for m in warm - baseline if not m.startswith("golaunch"))
+    assert len(ours) <= MAX_WARM_GOLAUNCH_MODULES, ours
+    assert set(others) <= WARM_STDLIB, others
