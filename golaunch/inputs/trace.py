@@ -294,11 +294,18 @@ class Recorder:
         self, path: object, *, dir_fd: int | None = None, follow_symlinks: bool = True
     ) -> object:
         where = self._path(path, "stat")
-        if where is not None and dir_fd is None:
-            self.note(("stat", (where, follow_symlinks)), _stat(where, follow_symlinks))
-        elif dir_fd is not None:
-            self.unusable("stat relative to a directory fd")
-        return _real["stat"](path, dir_fd=dir_fd, follow_symlinks=follow_symlinks)
+        if where is None or dir_fd is not None:
+            if dir_fd is not None:
+                self.unusable("stat relative to a directory fd")
+            return _real["stat"](path, dir_fd=dir_fd, follow_symlinks=follow_symlinks)
+        call = ("stat", (where, follow_symlinks))
+        try:  # one call serves both: the checks stat the most
+            info = _real["stat"](where, follow_symlinks=follow_symlinks)
+        except OSError as e:
+            self.note(call, _error(e))
+            raise
+        self.note(call, _identity(info, where))
+        return info
 
     def _lstat(self, path: object, *, dir_fd: int | None = None) -> object:
         return self._stat(path, dir_fd=dir_fd, follow_symlinks=False)
@@ -336,8 +343,17 @@ class Recorder:
         if flags & WRITE_FLAGS or dir_fd is not None:
             self.unusable(f"open {path!r} for writing or by directory fd")
         elif where is not None:
-            read = flags & (os.O_NOFOLLOW | os.O_DIRECTORY)
-            self.note(("open", (where, read)), _opened(where, read))
+            call = ("open", (where, flags & (os.O_NOFOLLOW | os.O_DIRECTORY)))
+            if _pseudo(where):
+                self.note(call, _opened(*call[1]))
+            else:
+                try:
+                    fd = _real["open"](where, flags, mode)
+                except OSError as e:
+                    self.note(call, _error(e))
+                    raise
+                self.note(call, _identity(_real["stat"](fd), where))
+                return fd
         return _real["open"](path, flags, mode, dir_fd=dir_fd)
 
     def _open(self, file: object, mode: str = "r", *args: object, **kwargs: object) -> object:
