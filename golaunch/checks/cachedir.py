@@ -12,6 +12,7 @@ import stat
 
 from golaunch.config.schema import GoConfig
 from golaunch.findings import Finding, failed, passed, skipped, warned
+from golaunch.host import surroundings
 from golaunch.host.context import LaunchContext, go_dirs_in_play
 from golaunch.host.godirs import GoDir
 from golaunch.host.permissions import other_writers
@@ -36,14 +37,14 @@ def judge(ctx: LaunchContext, directory: GoDir, other: GoDir) -> list[Finding]:
         if not required:
             later = f"{where} does not exist; the go command creates it if it ever runs"
             return [passed(check, later, **fields)]
-        problem = _creatable(directory.value, ctx.config.go)
+        problem = _creatable(directory.value, ctx.config.go, ctx.cache_fix(directory.name))
         if problem is None:
             later = f"{where} does not exist yet; launch creates it (0700)"
             return [passed(check, later, **fields)]
     if problem is None and not os.path.isdir(directory.value):
         problem = "exists but is not a directory"
     if problem is None:
-        problem = _usable(directory.value, ctx.config.go.min_free_mb)
+        problem = _usable(directory.value, ctx.config.go.min_free_mb, ctx.surroundings)
     if problem is None:
         return [passed(check, where, **fields)]
     if not required:
@@ -78,10 +79,11 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip("/") + "/")
 
 
-def _creatable(path: str, go: GoConfig) -> str | None:
-    """What would stop launch from creating PATH: judged on its nearest existing ancestor."""
+def _creatable(path: str, go: GoConfig, fix: str) -> str | None:
+    """What would stop launch from creating PATH: judged on its nearest existing ancestor.
+    FIX: how to get a writable cache where golaunch runs."""
     if not go.create_dirs:
-        return "does not exist and go.create_dirs is false; create it or add CacheDirectory="
+        return f"does not exist and go.create_dirs is false; create it, or {fix}"
     ancestor = os.path.dirname(path)
     while not os.path.lexists(ancestor):
         ancestor = os.path.dirname(ancestor)
@@ -92,32 +94,29 @@ def _creatable(path: str, go: GoConfig) -> str | None:
     except OSError as e:
         return f"cannot be created: {ancestor} cannot be examined: {e.strerror}"
     if vfs.f_flag & os.ST_RDONLY:
-        return (
-            f"cannot be created: {ancestor} is on a read-only filesystem; "
-            "add CacheDirectory= to the unit"
-        )
+        return f"cannot be created: {ancestor} is on a read-only filesystem; {fix}"
     if not os.access(ancestor, os.W_OK | os.X_OK, effective_ids=_EFFECTIVE):
         return f"cannot be created: uid {os.geteuid()} cannot write to {ancestor}"
     problem = volatile.space_shortage(ancestor, go.min_free_mb)
     return problem and f"would be created in {ancestor}, which {problem}"
 
 
-def not_created(directory: GoDir, error: OSError) -> Finding:
+def not_created(directory: GoDir, error: OSError, fix: str) -> Finding:
     """Launch could not create a directory the check judged creatable (a race, or a lie)."""
     return failed(
         directory.name.lower(),
         f"{directory.name}={directory.value} cannot be created: {error.strerror}; "
-        "create it or add CacheDirectory= to the unit",
+        f"create it, or {fix}",
         **{directory.name: directory.value or "", "GOLAUNCH_PATH": directory.value or ""},
     )
 
 
-def _usable(path: str, min_free_mb: int) -> str | None:
+def _usable(path: str, min_free_mb: int, where: str) -> str | None:
     try:
         info = os.stat(path)
     except OSError as e:
         return f"cannot be examined: {e.strerror}"
-    problem = _link_problem(path)
+    problem = _link_problem(path, where)
     if problem:
         return problem
     real = os.path.realpath(path)
@@ -133,7 +132,7 @@ def _usable(path: str, min_free_mb: int) -> str | None:
         return (
             f"is owned by uid {info.st_uid}{via}, not by uid {euid} that runs the program "
             f"(or root): uid {info.st_uid} could poison the cache; chown {euid} {real} "
-            "or use CacheDirectory="
+            f"or {_instead(where)}"
         )
     others = other_writers(path, info, uids=(euid, 0), gids=())
     if others:
@@ -141,7 +140,7 @@ def _usable(path: str, min_free_mb: int) -> str | None:
         return (
             f"is writable by {', '.join(others)}{via} ({stat.filemode(info.st_mode)}): they "
             f"could poison the cache; chmod go-w {real} and remove ACL entries that grant "
-            "write (setfacl -b), or use CacheDirectory="
+            f"write (setfacl -b), or {_instead(where)}"
         )
     if not os.access(path, os.W_OK | os.X_OK, effective_ids=_EFFECTIVE):
         # access(2) with the effective IDs honours ACLs and read-only mounts.
@@ -149,7 +148,12 @@ def _usable(path: str, min_free_mb: int) -> str | None:
     return volatile.space_shortage(path, min_free_mb)
 
 
-def _link_problem(path: str) -> str | None:
+def _instead(where: str) -> str:
+    """The other way out: a directory of the program's own, where golaunch runs."""
+    return "use a volume of its own" if where == surroundings.CONTAINER else "use CacheDirectory="
+
+
+def _link_problem(path: str, where: str) -> str | None:
     """A cache reached through a symlink is only as safe as the directory holding the link:
     whoever can write there can point it elsewhere after the check."""
     if not os.path.islink(path):
@@ -164,7 +168,7 @@ def _link_problem(path: str) -> str | None:
         return None
     return (
         f"is a symlink in {parent}, which {', '.join(who)} can write: the link could be "
-        "pointed elsewhere after this check; use a real directory or CacheDirectory="
+        f"pointed elsewhere after this check; use a real directory, or {_instead(where)}"
     )
 
 

@@ -20,6 +20,7 @@ from golaunch.host.environment import inherit
 from golaunch.host.godirs import GoDir, GoEnvFiles, compute_gocache, compute_gomodcache
 from golaunch.host.goruntime import Setting, exported, plan
 from golaunch.host.program import Inspection, inspect_program
+from golaunch.host.surroundings import CONTAINER, UNIT, cache_fix, surroundings
 from golaunch.host.toolchain import (
     GorootLocation,
     ToolchainVersion,
@@ -54,6 +55,7 @@ class LaunchContext:
     )
     credentials: tuple[Credential, ...] = ()  # asked for as variables; values never shown
     runtime: tuple[Setting, ...] = ()  # GOMEMLIMIT and GOMAXPROCS: exported, or why not
+    surroundings: str = UNIT  # a unit's, a container's or a shell's (golaunch.host.surroundings)
 
     @property
     def shown_environment(self) -> dict[str, str]:
@@ -65,6 +67,9 @@ class LaunchContext:
     @property
     def program_label(self) -> str:
         return self.program or self.argv[0]
+
+    def cache_fix(self, name: str) -> str:
+        return cache_fix(name, self.surroundings)
 
     def cache_required(self, directory: GoDir) -> bool:
         """A cache's problems fail the start only when the user asked for it or a toolchain."""
@@ -93,9 +98,10 @@ def build_context(
     goroot = locate_goroot(config.go.goroot, inherited, search_path)
     toolchain = read_toolchain_version(goroot.path) if goroot else None
     files = GoEnvFiles(base, goroot.path if goroot else None)
-    gocache = compute_gocache(config.go.gocache, base, files)
+    where = surroundings(inherited)
+    gocache = compute_gocache(config.go.gocache, base, files, where)
     gomodcache = compute_gomodcache(
-        config.go.gomodcache, base, files, goroot.path if goroot else None
+        config.go.gomodcache, base, files, goroot.path if goroot else None, where
     )
     credentials = _read_credentials(config, inherited)
     environment = compose_environment(config, base, goroot, gocache, gomodcache)
@@ -109,9 +115,10 @@ def build_context(
     )
     environment.update(exported(runtime))
     return LaunchContext(
+        surroundings=where,
         runtime=runtime,
         credentials=credentials,
-        unit_view=_ask_manager(config),
+        unit_view=None if where == CONTAINER else _ask_manager(config),
         toolchain_required=requires_toolchain(config, program),
         config=config,
         inherited=inherited,

@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from typing import NamedTuple
 
+from golaunch.host import surroundings
 from golaunch.readfile import read_regular_file
 
 # cmd/go reads the whole file; a go env file is a few lines.
@@ -87,7 +88,10 @@ def _explicit(
 
 
 def compute_gocache(
-    configured: str | None, environment: Mapping[str, str], files: GoEnvFiles
+    configured: str | None,
+    environment: Mapping[str, str],
+    files: GoEnvFiles,
+    where: str = surroundings.UNIT,
 ) -> GoDir:
     explicit = _explicit("GOCACHE", configured, environment, files)
     if explicit:
@@ -102,11 +106,15 @@ def compute_gocache(
     home = environment.get("HOME", "")
     under_home = (_join(home, ".cache", "go-build"), "$HOME") if home else None
     undefined = "GOCACHE is not defined and neither $XDG_CACHE_HOME nor $HOME are defined"
-    return _fallback("GOCACHE", environment, "go-build", under_home, undefined)
+    return _fallback("GOCACHE", environment, "go-build", under_home, undefined, where=where)
 
 
 def compute_gomodcache(
-    configured: str | None, environment: Mapping[str, str], files: GoEnvFiles, goroot: str | None
+    configured: str | None,
+    environment: Mapping[str, str],
+    files: GoEnvFiles,
+    goroot: str | None,
+    where: str = surroundings.UNIT,
 ) -> GoDir:
     explicit = _explicit("GOMODCACHE", configured, environment, files)
     if explicit:
@@ -121,7 +129,7 @@ def compute_gomodcache(
     usable = default_gopath and (not goroot or os.path.normpath(goroot) != default_gopath)
     under_home = (_join(default_gopath, "pkg", "mod"), "$HOME/go") if usable else None
     undefined = "GOMODCACHE is not defined and GOPATH cannot default to $HOME/go"
-    return _fallback("GOMODCACHE", environment, "mod", under_home, undefined)
+    return _fallback("GOMODCACHE", environment, "mod", under_home, undefined, where=where)
 
 
 def _fallback(
@@ -130,6 +138,8 @@ def _fallback(
     under_cache_directory: str,
     under_home: tuple[str, str] | None,
     undefined: str,
+    *,
+    where: str,
 ) -> GoDir:
     """Where the go command would use $HOME, which services lack: CACHE_DIRECTORY first."""
     cache_directory = first_cache_directory(environment)
@@ -138,8 +148,9 @@ def _fallback(
         return GoDir(name, path, "systemd's CACHE_DIRECTORY", False)
     if under_home:
         return GoDir(name, under_home[0], under_home[1], False)
-    fix = f"add CacheDirectory=NAME to the unit, or set go.{name.lower()}"
-    return GoDir(name, None, "nothing", False, f"{undefined} (services have no HOME): {fix}")
+    fix = f"{surroundings.cache_fix(name, where)}, or set go.{name.lower()}"
+    lacking = "no HOME here" if where == surroundings.CONTAINER else "services have no HOME"
+    return GoDir(name, None, "nothing", False, f"{undefined} ({lacking}): {fix}")
 
 
 def first_cache_directory(environment: Mapping[str, str]) -> str:

@@ -181,7 +181,7 @@ def prepare(ctx: LaunchContext, effects: Effects) -> tuple[list[Finding], bool]:
             effects.make_directory(directory.value)
             created = True
         except OSError as e:
-            problems.append(cachedir.not_created(directory, e))
+            problems.append(cachedir.not_created(directory, e, ctx.cache_fix(directory.name)))
     return problems, created
 
 
