@@ -82,13 +82,19 @@ def start_warm(argv: Sequence[str], environ: Mapping[str, str]) -> int | None:
     if path is None or not cache.private_directory(os.path.dirname(path), create=False):
         return None
     plan = cache.read_entry(path)
-    if plan is None or plan.get("schema") != SCHEMA or not unchanged(plan["calls"]):
+    if plan is None or plan.get("schema") != SCHEMA:
         return None
-    launch = Launch(**plan["launch"])
-    for name in ONE_TIME + PID_VARIABLES:
-        if name in launch.environment:
-            launch.environment[name] = environ[name]
-    effects = _effects(plan["log_target"], environ)
+    try:
+        if not unchanged(plan["calls"]):
+            return None
+        launch = Launch(**plan["launch"])
+        for name in ONE_TIME + PID_VARIABLES:
+            if name in launch.environment:
+                launch.environment[name] = environ[name]
+        log_target = str(plan["log_target"])
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+        return None  # a plan of another shape: the full path decides, and keeps a new one
+    effects = _effects(log_target, environ)
     notifier = None
     if plan["notify"]:
         from golaunch.systemd.notify import NotifyError

@@ -16,6 +16,7 @@ with execve as the one stand-in.
 from __future__ import annotations
 
 import dataclasses
+import marshal
 import os
 import secrets
 import shutil
@@ -351,3 +352,25 @@ def test_a_foreign_plan_is_not_trusted(
     _, was_warm = start(host, capsys, monkeypatch)
     assert not was_warm
     shutil.rmtree(host.cache / "golaunch")
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        {"schema": 1},
+        {"schema": 1, "calls": {("no such call", ()): 1}},
+        {"schema": 1, "calls": {}, "launch": {"program": "/bin/true"}},
+        {"schema": 1, "calls": [1, 2]},
+    ],
+)
+def test_a_plan_of_another_shape_means_the_full_path(
+    shape: dict[str, object],
+    host: Host,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    before = kept(host, capsys, monkeypatch)
+    for plan in host.plans():
+        plan.write_bytes(marshal.dumps(shape))
+    after, was_warm = start(host, capsys, monkeypatch)
+    assert not was_warm and after == before
