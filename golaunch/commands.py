@@ -41,19 +41,15 @@ def launch(
         ctx = build_context(config, environ, config_path=config_path)
         return start(ctx, system_effects(config.log.target, environ))
     from golaunch.inputs.trace import Recorder
-    from golaunch.systemd.notify import ascii_status
 
     recorder = Recorder()
     with recorder:
         _read_config_inputs(config_path)
         ctx = build_context(config, environ, config_path=config_path)
-    ready = ctx.notify_mode == "ready"
-    checking = f"STATUS=golaunch: checking {ctx.program_label}" if ready else None
 
-    def remember(decision: Launch) -> None:
-        status = checking and ascii_status(checking)
+    def remember(decision: Launch, checking: str | None) -> None:
         plan.remember(
-            argv, environ, recorder=recorder, launch=decision, config=config, checking=status
+            argv, environ, recorder=recorder, launch=decision, config=config, checking=checking
         )
 
     return start(ctx, system_effects(config.log.target, environ), recorder, remember)
@@ -64,12 +60,13 @@ def _read_config_inputs(config_path: str | None) -> None:
     the configuration cache checked it before the recording began."""
     from golaunch.config.schema import DEFAULT_CONFIG_FILE
 
-    os.path.exists(config_path or DEFAULT_CONFIG_FILE)
-    if config_path:
-        try:  # noqa: SIM105  (this module does without contextlib)
-            os.close(os.open(config_path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK))
-        except OSError:
-            pass
+    if config_path is None:
+        os.path.exists(DEFAULT_CONFIG_FILE)
+        return
+    try:  # noqa: SIM105  (this module does without contextlib)
+        os.close(os.open(config_path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK))
+    except OSError:
+        pass
 
 
 def launch_validated(

@@ -96,7 +96,7 @@ def start_warm(argv: Sequence[str], environ: Mapping[str, str]) -> int | None:
         return None  # a plan of another shape: the full path decides, and keeps a new one
     effects = _effects(log_target, environ)
     notifier = None
-    if plan["notify"]:
+    if plan.get("checking") is not None:
         from golaunch.systemd.notify import NotifyError
 
         try:
@@ -141,7 +141,6 @@ def remember(
     plan = {
         "schema": SCHEMA,
         "calls": calls,
-        "notify": checking is not None,
         "checking": checking,
         "log_target": config.log.target,
         "launch": {name: getattr(launch, name) for name in Launch.__slots__},

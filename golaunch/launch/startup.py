@@ -81,15 +81,15 @@ def start(
     ctx: LaunchContext,
     effects: Effects,
     recorder: Recorder | None = None,
-    remember: Callable[[Launch], None] | None = None,
+    remember: Callable[[Launch, str | None], None] | None = None,
 ) -> int:
     """Check, prepare, notify and exec. Returns only when the program could not be started.
-    RECORDER, when given, sees what the checks read; REMEMBER then keeps the decision for
-    the next start (golaunch.launch.plan), if nothing had to be created for it."""
+    RECORDER, when given, sees what the checks read; REMEMBER then keeps the decision, and
+    the STATUS= sent before the checks (None: nothing was), for the next start
+    (golaunch.launch.plan), if nothing had to be created for it."""
     program = ctx.program_label
-    notifier, findings = connect(
-        ctx.notify_mode, ctx.inherited, effects, f"STATUS=golaunch: checking {program}"
-    )
+    checking = f"STATUS=golaunch: checking {program}"
+    notifier, findings = connect(ctx.notify_mode, ctx.inherited, effects, checking)
     if ctx.config.wait.probes and not findings:
         from golaunch.readiness.gate import wait_for  # only a gated start loads the probes
 
@@ -116,7 +116,7 @@ def start(
             return refuse([problem], program, notifier, effects)
         return execute(launch, ctx.inherited, effects)
     if remember is not None and not created:
-        remember(launch)
+        remember(launch, ascii_status(checking) if notifier else None)
     return finish(launch, ctx.inherited, notifier, effects)
 
 
