@@ -59,4 +59,8 @@ def test_many_launches_at_once_do_not_cross(printenv_program: Path, tmp_path: Pa
         ]
     assert set(listener.by_pid) == {p.pid for p in processes}
     entries = sorted(p.name for p in (cache / "golaunch").iterdir())
-    assert len(entries) == 1 and entries[0].endswith(".entry"), entries  # no temporaries left
+    # One validated configuration, no temporaries left, and at most a plan per environment
+    # (each TOKEN is another; a start keeps none while the files it read are new).
+    kinds = [name.rsplit(".", 1)[-1] for name in entries]
+    assert kinds.count("entry") == 1 and kinds.count("plan") <= COUNT, entries
+    assert set(kinds) <= {"entry", "plan"}, entries
