@@ -28,8 +28,7 @@ def check(ctx: LaunchContext) -> list[Finding]:
                 NAME,
                 "golaunch is PID 1 (a container without an init): the readiness helper "
                 "would become a zombie the program never reaps; run the container with an "
-                "init (podman run --init, docker run --init, tini), which makes the "
-                "program PID 2",
+                "init (podman run --init, docker run --init, tini), which reaps it",
             )
         ]
     findings = _passed_socket(notify.probe, ctx)

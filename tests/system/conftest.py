@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.elf import shared
 from tests.helpers.machine import (
     SYSTEMD,
     Machine,
@@ -25,7 +27,7 @@ from tests.helpers.machine import (
     start_system_bus,
     wait_until,
 )
-from tests.helpers.paths import BUILD, REPO
+from tests.helpers.paths import BUILD, REPO, SOURCES
 from tests.helpers.toolchain import Toolchain
 
 __all__ = ["Machine", "wait_until"]  # the tests import them from here
@@ -117,3 +119,27 @@ def install_program(source: Path, name: str) -> Path:
 @pytest.fixture(scope="session")
 def go_server(go_new: Toolchain) -> Path:
     return install_program(go_new.build(REPO / "examples" / "server", "server"), "server")
+
+
+@pytest.fixture(scope="session")
+def missing_library_program() -> Path:
+    """A C program linked against libgone.so.1, which is then deleted."""
+    directory = WORK / "missing-lib"
+    shutil.rmtree(directory, ignore_errors=True)
+    shared(directory / "lib", "gla.c", "libgone.so.1")
+    subprocess.run(
+        ["gcc", "-o", "prog", str(SOURCES / "c" / "prog.c"), "-Llib", "-l:libgone.so.1"],
+        cwd=directory,
+        check=True,
+    )
+    shutil.rmtree(directory / "lib")
+    ldd = subprocess.run(["ldd", directory / "prog"], capture_output=True, text=True, check=False)
+    assert "libgone.so.1 => not found" in ldd.stdout  # the oracle agrees it is missing
+    return install_program(directory / "prog", "needs-libgone")
+
+
+def make(target: str) -> None:
+    run = subprocess.run(
+        ["make", "-s", target], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stdout + run.stderr

@@ -13,7 +13,7 @@ import pytest
 from golaunch import __version__
 from tests.helpers.paths import REPO
 from tests.helpers.toolchain import Toolchain
-from tests.system.conftest import WORK, Machine, free_port, http_get, wait_until
+from tests.system.conftest import WORK, Machine, free_port, http_get, make, wait_until
 
 PACKAGES = REPO / "build" / "packages"
 DEB = PACKAGES / f"golaunch_{__version__}_amd64.deb"
@@ -32,13 +32,6 @@ INSTALLED = (
     "/usr/share/man/man5/golaunch.toml.5.gz",
     "/etc/golaunch/example.toml",
 )
-
-
-def make(target: str) -> None:
-    run = subprocess.run(
-        ["make", "-s", target], cwd=REPO, capture_output=True, text=True, check=False
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
 
 
 def check(command: list[str | Path], go_server: Path, cache: Path) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import time
 from pathlib import Path
 
@@ -11,8 +9,6 @@ import pytest
 
 from golaunch.findings import MESSAGE_IDS, Severity
 from golaunch.systemd.journal import LAUNCH_MESSAGE_ID
-from tests.helpers.elf import shared
-from tests.helpers.paths import SOURCES
 from tests.helpers.toolchain import Toolchain
 from tests.system.conftest import (
     GOLAUNCH,
@@ -48,23 +44,6 @@ def catalog(machine: Machine) -> None:
 
     machine.write("/usr/local/lib/systemd/catalog/golaunch.catalog", CATALOG.read_text())
     machine.run("journalctl", "--update-catalog")
-
-
-@pytest.fixture(scope="module")
-def missing_library_program() -> Path:
-    """A C program linked against libgone.so.1, which is then deleted."""
-    directory = WORK / "missing-lib"
-    shutil.rmtree(directory, ignore_errors=True)
-    shared(directory / "lib", "gla.c", "libgone.so.1")
-    subprocess.run(
-        ["gcc", "-o", "prog", str(SOURCES / "c" / "prog.c"), "-Llib", "-l:libgone.so.1"],
-        cwd=directory,
-        check=True,
-    )
-    shutil.rmtree(directory / "lib")
-    ldd = subprocess.run(["ldd", directory / "prog"], capture_output=True, text=True, check=False)
-    assert "libgone.so.1 => not found" in ldd.stdout  # the oracle agrees it is missing
-    return install_program(directory / "prog", "needs-libgone")
 
 
 @pytest.fixture(scope="module")
