@@ -96,7 +96,7 @@ def _creatable(path: str, go: GoConfig, fix: str) -> str | None:
     if vfs.f_flag & os.ST_RDONLY:
         return f"cannot be created: {ancestor} is on a read-only filesystem; {fix}"
     if not os.access(ancestor, os.W_OK | os.X_OK, effective_ids=_EFFECTIVE):
-        return f"cannot be created: uid {os.geteuid()} cannot write to {ancestor}"
+        return f"cannot be created: uid {os.geteuid()} cannot write to {ancestor}; {fix}"
     problem = volatile.space_shortage(ancestor, go.min_free_mb)
     return problem and f"would be created in {ancestor}, which {problem}"
 

@@ -34,7 +34,8 @@ def cache_fix(name: str, where: str) -> str:
     """How to give the program a writable cache NAME (GOCACHE, GOMODCACHE) here."""
     if where == CONTAINER:
         return (
-            f"pass -e {name}=DIR with DIR on a volume (podman run -v VOLUME:DIR); a --read-only "
-            "container, or a --user without a HOME, has nowhere else to write"
+            f"pass -e {name}=DIR with DIR on a volume the container's user can write (podman "
+            "run -v VOLUME:DIR); a --read-only container, or a --user without a HOME, has "
+            "nowhere else to write"
         )
     return f"add CacheDirectory= to the unit (systemd then sets {name} under it)"

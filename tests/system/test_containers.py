@@ -325,3 +325,32 @@ def test_a_sdnotify_container_service_starts_once_the_probe_passes(
         machine.run("systemctl", "stop", f"{name}.service", check=False)
     listed = machine.run(*inside.command("ps", "--all", "--format={{.Names}}")).stdout.split()
     assert name not in listed
+
+
+def test_any_user_gets_its_caches_on_the_examples_volume(
+    podman: Podman, app: str, container: str
+) -> None:
+    """--user 1000 --read-only with a fresh named volume: the example's volume lets the user
+    make its own caches; a place it cannot write gets a container's fix."""
+    volume = f"{container}-cache"
+    podman("volume", "rm", "--force", volume)
+    show = 'stat -c "%u %a" "$GOCACHE" "$GOMODCACHE"'
+    user = ["--user=1000", "--read-only", f"--volume={volume}:/var/cache/app", "--network=none"]
+    try:
+        made = podman(
+            "run", "--rm", "--init", *user, "--entrypoint=golaunch", app,
+            "--notify", "none", "--", "/bin/sh", "-c", show,
+        )  # fmt: skip
+        assert made.stdout == "1000 700\n1000 700\n"
+    finally:
+        podman("volume", "rm", "--force", volume)
+    refused = podman(
+        "run", "--rm", "--init", user[0], "--network=none", "--env=GOCACHE=/var/lib/go-build",
+        "--entrypoint=golaunch", app, "--check", "--", "/app/server", check=False,
+    )  # fmt: skip
+    assert refused.returncode == 78
+    assert (
+        "cannot be created: uid 1000 cannot write to /var/lib; pass -e GOCACHE=DIR with DIR on "
+        "a volume the container's user can write" in refused.stdout
+    )
+    assert "CacheDirectory" not in refused.stdout
