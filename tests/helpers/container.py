@@ -8,14 +8,14 @@ builds on it with the .deb and a Go program.
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import os
+import re
 import resource
 import shutil
 import subprocess
-import time
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from tests.helpers.paths import BASE_PATH, REPO
@@ -34,9 +34,7 @@ TOOLS = ("podman", "runc", "conmon", "catatonit", "debootstrap")
 
 
 def missing_tools() -> list[str]:
-    return [
-        tool for tool in TOOLS if not shutil.which(tool, path=f"{BASE_PATH}:/usr/libexec/podman")
-    ]
+    return [tool for tool in TOOLS if not shutil.which(tool, path=BASE_PATH)]
 
 
 def _limits() -> list[str]:
@@ -102,6 +100,10 @@ class Podman:
             )
         return run
 
+    def remove(self, container: str) -> None:
+        """CONTAINER gone, whatever it was doing (or nothing, if there is none)."""
+        self("rm", "--force", "--ignore", "--time=0", container)
+
     def has_image(self, name: str) -> bool:
         return self("image", "exists", name, check=False).returncode == 0
 
@@ -138,10 +140,10 @@ class Podman:
 
 
 def rfc3339(stamp: str) -> float:
-    """Seconds since the epoch of conmon's "2026-12-02T23:53:58.537780060Z"."""
-    whole, _, fraction = stamp.rstrip("Z").partition(".")
-    seconds = calendar.timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S"))
-    return seconds + float(f"0.{fraction or 0}")
+    """Seconds since the epoch of podman's "2026-12-02T23:53:58.537780060Z" (or with an
+    offset, such as "+01:00", where the host's time zone is not UTC)."""
+    microseconds = re.sub(r"(\.\d{6})\d+", r"\1", stamp)  # nanoseconds are too fine
+    return datetime.fromisoformat(microseconds).timestamp()
 
 
 def base_tarball() -> Path:

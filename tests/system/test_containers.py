@@ -56,10 +56,10 @@ def app(podman: Podman, go_new: Toolchain) -> str:
 @pytest.fixture
 def container(podman: Podman, request: pytest.FixtureRequest) -> Iterator[str]:
     """A name for one container, removed afterwards whatever it did."""
-    name = f"golaunch-test-{request.node.name}".replace("[", "-").rstrip("]")
-    podman("rm", "--force", "--ignore", "--time", "0", name)
+    name = f"golaunch-test-{request.node.name}"
+    podman.remove(name)
     yield name
-    podman("rm", "--force", "--ignore", "--time", "0", name, check=False)
+    podman.remove(name)
 
 
 @dataclass
@@ -98,7 +98,7 @@ def served(podman: Podman, app: str) -> Iterator[Served]:
     """`podman run --init --sdnotify=container` of the image, with its ENTRYPOINT's probe
     and a server that listens DELAY seconds late, our socket standing for systemd's."""
     name = "golaunch-test-served"
-    podman("rm", "--force", "--ignore", "--time", "0", name)
+    podman.remove(name)
     address = ROOT / "notify.sock"
     address.unlink(missing_ok=True)
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
@@ -120,7 +120,7 @@ def served(podman: Podman, app: str) -> Iterator[Served]:
             processes = wait_until("the readiness helper to leave", helper_gone, timeout=10)
             yield Served(started, datagrams, podman.logs(name), answer, processes)
         finally:
-            podman("rm", "--force", "--ignore", "--time", "0", name, check=False)
+            podman.remove(name)
 
 
 GET_HEALTH = (
