@@ -10,57 +10,24 @@ import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from golaunch.config.schema import DEFAULT_PATH, Config, GoConfig
+from golaunch.config.plain import fold_dedicated
+from golaunch.config.schema import Config, from_plain, to_plain
 from golaunch.syntax.envname import invalid_name_reason
 from golaunch.syntax.goversion import parse_constraint
 
-Problem = tuple[tuple[str, ...], str]
+Location = tuple[str, ...]
+Problem = tuple[Location, str]
 # Linux's PATH_MAX, NUL included: no longer path can be opened, let alone exec'd.
 PATH_MAX = 4096
-
-
-# Variables that have a key of their own, which the checks judge.
-DEDICATED = {
-    "GOROOT": ("go", "goroot"),
-    "GOCACHE": ("go", "gocache"),
-    "GOMODCACHE": ("go", "gomodcache"),
-    "GOTOOLCHAIN": ("go", "toolchain"),
-    "PATH": ("environment", "path"),
-}
-
-
-Location = tuple[str, ...]
 
 
 def fold_dedicated_variables(
     config: Config,
 ) -> tuple[Config, list[Problem], dict[Location, Location]]:
-    """Move environment.set's GOROOT, GOCACHE, GOMODCACHE, GOTOOLCHAIN and PATH into their
-    own keys, so that what is checked is what the program gets. Both given, differently: a
-    problem naming both. The third value maps each key to where its value was written."""
-    values = dict(config.environment.set)
-    defaults = {"go": dataclasses.asdict(GoConfig()), "environment": {"path": DEFAULT_PATH}}
-    current = {
-        "go": dataclasses.asdict(config.go),
-        "environment": {"path": config.environment.path},
-    }
-    problems: list[Problem] = []
-    written: dict[Location, Location] = {}
-    for name, (section, key) in DEDICATED.items():
-        if name not in values:
-            continue
-        value = values.pop(name)
-        written[(section, key)] = ("environment", "set", name)
-        given = current[section][key]
-        if given not in (None, defaults[section][key], value):
-            why = f"differs from {section}.{key} = {given!r}; give one of them"
-            problems.append((("environment", "set", name), why))
-        current[section][key] = value
-    go = dataclasses.replace(config.go, **current["go"])
-    environment = dataclasses.replace(
-        config.environment, path=current["environment"]["path"], set=values
-    )
-    return dataclasses.replace(config, go=go, environment=environment), problems, written
+    """golaunch.config.plain.fold_dedicated, for a validated configuration: the launch path
+    folds the plain values the same way, with the same function."""
+    folded, problems, written = fold_dedicated(to_plain(config))
+    return from_plain(folded), problems, written
 
 
 def semantic_problems(config: Config) -> list[Problem]:

@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-DEFAULT_CONFIG_FILE = "/etc/golaunch/golaunch.toml"
+# The launch path's plain reading of the configuration (golaunch.config.plain) holds them.
+from golaunch.config.plain import DEFAULT_CONFIG_FILE as DEFAULT_CONFIG_FILE
+from golaunch.config.plain import DEFAULT_PATH as DEFAULT_PATH
 
 NotifyMode = Literal["auto", "ready", "passthrough", "none"]
 LogTarget = Literal["auto", "journal", "stderr"]
