@@ -17,8 +17,10 @@ def passed_addresses(inherited: Mapping[str, str], pid: int) -> list[object]:
     """getsockname() of each passed stream socket: (host, port[, ...]) or a path."""
     import socket
 
+    from golaunch.syntax.pid import names_process
+
     count, owner = inherited.get("LISTEN_FDS", ""), inherited.get("LISTEN_PID", "")
-    if not (count.isdigit() and owner.isdigit() and int(owner) == pid):
+    if not (count.isascii() and count.isdigit() and names_process(owner, pid)):
         return []
     addresses = []
     for fd in range(SD_LISTEN_FDS_START, SD_LISTEN_FDS_START + min(int(count), 1024)):

@@ -100,9 +100,12 @@ def watchdog_usec(environ: Mapping[str, str], pid: int) -> int | None:
         return None
     owner = environ.get("WATCHDOG_PID")
     if owner is not None:
-        if not (owner.isascii() and owner.isdigit()) or int(owner) == 0:
+        from golaunch.syntax.pid import parse_pid
+
+        named = parse_pid(owner)
+        if named is None:
             raise ValueError(f"WATCHDOG_PID={owner!r} is not a process ID")
-        if int(owner) != pid:
+        if named != pid:
             return None
     if not (value.isascii() and value.isdigit()) or not 0 < int(value) < USEC_INFINITY:
         raise ValueError(
