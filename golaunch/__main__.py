@@ -1,9 +1,11 @@
-"""Entry point. A start whose inputs were validated before goes straight to launch.
+"""Entry point: the warm start, else the full start, else the command line.
 
-The launch path is this module, golaunch.config.cache and what
-golaunch.commands.launch imports: no click, no pydantic (tests/integration/
-test_import_contract.py holds it to that). Anything else goes through the
-command line (golaunch.cli).
+A launch whose configuration golaunch.config.plain reads (the common case) first
+tries the warm start (golaunch.launch.plan), then checks and launches
+(golaunch.commands.launch_read): no click, no pydantic (tests/integration/
+test_import_contract.py holds it to that). Anything else, and a configuration
+the rules refuse, goes through the command line (golaunch.cli), which validates
+and says why.
 """
 
 from __future__ import annotations
@@ -19,19 +21,19 @@ if TYPE_CHECKING:
 
 
 def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
-    from golaunch.launch.plan import start_warm
+    from golaunch.config.plain import read_plain_config
 
-    status = start_warm(argv, environ)
-    if status is not None:
-        return status
-    from golaunch.config import cache
+    plain = read_plain_config(argv, environ)
+    if plain is not None:
+        from golaunch.launch.plan import start_warm
 
-    cached = cache.load(argv, environ)
-    if cached is not None:
-        from golaunch.commands import launch
+        status = start_warm(argv, environ, plain)
+        if status is None:
+            from golaunch.commands import launch_read
 
-        config, config_path = cached
-        return launch(config, environ, config_path, argv)
+            status = launch_read(argv, environ, plain)
+        if status is not None:
+            return status
     from golaunch.cli import run as run_cli
 
     return run_cli(argv, environ)

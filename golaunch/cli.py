@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from golaunch.config.commandline import Configured, configure, parse
-from golaunch.config.schema import DEFAULT_CONFIG_FILE
+from golaunch.config.plain import DEFAULT_CONFIG_FILE
 from golaunch.status import ExitStatus, UsageError
 
 
@@ -97,4 +97,4 @@ def _run_configured(
         return commands.print_env(config, environ)
     if options["check"]:
         return commands.check(config, environ, report_format, path, options["output"])
-    return commands.launch_validated(argv, environ, configured.config_file, config)
+    return commands.launch_validated(environ, configured.config_file, config)

@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Any
 from golaunch.config.file import ConfigFile
 from golaunch.config.schema import Config
 from golaunch.findings import Finding
-from golaunch.host.context import build_context, resolve_notify_mode
+from golaunch.host.context import build_context
+from golaunch.host.execution import resolve_notify_mode
 from golaunch.status import ExitStatus, OutputFileError, StandardOutputError
 
 if TYPE_CHECKING:
+    from golaunch.config.plain import PlainConfig
     from golaunch.launch.finish import Launch
     from golaunch.output.metrics import Fleet
     from golaunch.output.report import Report
@@ -29,53 +31,48 @@ def launch(
     config: Config,
     environ: Mapping[str, str],
     config_path: str | None,
-    argv: Sequence[str] | None = None,
+    plain: PlainConfig | None = None,
+    argv: Sequence[str] = (),
 ) -> int:
-    """Check and start the program. ARGV (golaunch's own command line), when given, lets a
-    start that launches keep its decision for the next one (golaunch.launch.plan)."""
+    """Check and start the program. PLAIN, when given, is the configuration as this start
+    read it (golaunch.config.plain), with golaunch's command line ARGV: a start that
+    launches then keeps its verdict for the next one (golaunch.launch.plan)."""
     from golaunch.launch import plan
     from golaunch.launch.effects import system_effects
     from golaunch.launch.startup import start
 
-    if argv is None or not plan.plannable(config):
-        ctx = build_context(config, environ, config_path=config_path)
-        return start(ctx, system_effects(config.log.target, environ))
+    effects = system_effects(config.log.target, environ)
+    if plain is None or not plan.plannable(plain.values):
+        return start(build_context(config, environ, config_path=config_path), effects)
     from golaunch.inputs.trace import Recorder
 
     recorder = Recorder()
     with recorder:
-        _read_config_inputs(config_path)
         ctx = build_context(config, environ, config_path=config_path)
 
-    def remember(decision: Launch, checking: str | None) -> None:
-        plan.remember(
-            argv, environ, recorder=recorder, launch=decision, config=config, checking=checking
-        )
+    def remember(decided: Launch) -> None:
+        plan.remember(argv, environ, plain, recorder, decided)
 
-    return start(ctx, system_effects(config.log.target, environ), recorder, remember)
+    return start(ctx, effects, recorder, remember)
 
 
-def _read_config_inputs(config_path: str | None) -> None:
-    """Look at the configuration file again, or at the default's absence, for the recording:
-    the configuration cache checked it before the recording began."""
-    from golaunch.config.schema import DEFAULT_CONFIG_FILE
+def launch_read(argv: Sequence[str], environ: Mapping[str, str], plain: PlainConfig) -> int | None:
+    """Launch the configuration this start read without validating it (golaunch.config.plain);
+    None when the rules find a problem in it, which validation then words."""
+    from golaunch.config.rules import semantic_problems
+    from golaunch.config.schema import from_plain
 
-    if config_path is None:
-        os.path.exists(DEFAULT_CONFIG_FILE)
-        return
-    try:  # noqa: SIM105  (this module does without contextlib)
-        os.close(os.open(config_path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK))
-    except OSError:
-        pass
+    config = from_plain(plain.values)
+    if semantic_problems(config):
+        return None
+    return launch(config, environ, plain.path, plain, argv)
 
 
 def launch_validated(
-    argv: Sequence[str], environ: Mapping[str, str], config_file: ConfigFile | None, config: Config
+    environ: Mapping[str, str], config_file: ConfigFile | None, config: Config
 ) -> int:
-    """Launch a configuration validated just now, and remember it for the next start."""
-    from golaunch.config import cache
-
-    cache.store(argv, environ, config_file, config)
+    """Launch a configuration the command line's path validated (click, pydantic): one the
+    plain reading does not take, so no plan is kept for it."""
     return launch(config, environ, config_file.path if config_file else None)
 
 

@@ -13,7 +13,8 @@ import stat
 from golaunch.config.schema import GoConfig
 from golaunch.findings import Finding, failed, passed, skipped, warned
 from golaunch.host import surroundings
-from golaunch.host.context import LaunchContext, go_dirs_in_play
+from golaunch.host.context import LaunchContext
+from golaunch.host.execution import go_dirs_in_play
 from golaunch.host.godirs import GoDir
 from golaunch.host.permissions import other_writers
 from golaunch.inputs import volatile

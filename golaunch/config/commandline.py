@@ -17,7 +17,8 @@ import click
 
 from golaunch import __version__
 from golaunch.config.file import ConfigFile, locate_config_file
-from golaunch.config.schema import DEFAULT_CONFIG_FILE, Config
+from golaunch.config.plain import DEFAULT_CONFIG_FILE
+from golaunch.config.schema import Config
 from golaunch.findings import Finding
 from golaunch.status import UsageError
 from golaunch.syntax.envname import invalid_name_reason

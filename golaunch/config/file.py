@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from golaunch.config.schema import DEFAULT_CONFIG_FILE
+from golaunch.config.plain import DEFAULT_CONFIG_FILE
 from golaunch.readfile import NotRegularFile, read_regular_file
 
 # A configuration is a few hundred bytes; a megabyte is a mistake or an attack.

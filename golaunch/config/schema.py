@@ -13,9 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-# The launch path's plain reading of the configuration (golaunch.config.plain) holds them.
-from golaunch.config.plain import DEFAULT_CONFIG_FILE as DEFAULT_CONFIG_FILE
-from golaunch.config.plain import DEFAULT_PATH as DEFAULT_PATH
+from golaunch.config.plain import DEFAULT_PATH
 
 NotifyMode = Literal["auto", "ready", "passthrough", "none"]
 LogTarget = Literal["auto", "journal", "stderr"]

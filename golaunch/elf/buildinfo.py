@@ -11,8 +11,6 @@ at offset 16 to Go string headers (data pointer, length).
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from golaunch.elf.elffile import PF_W, PF_X, PT_LOAD, ElfError, ElfFile
 
@@ -23,19 +21,35 @@ MAX_SEARCH = 32 << 20  # Go's own reader scans the whole section; 32 MB bounds h
 MAX_STRING = 4 << 20
 
 
-class Module(NamedTuple):
-    path: str
-    version: str
-    sum: str = ""
+# Plain classes: every start that computes GOMEMLIMIT reads the program's build info, and
+# a dataclass or NamedTuple costs more to define than the reading.
 
 
-@dataclass(frozen=True)
+class Module:
+    __slots__ = ("path", "sum", "version")
+
+    def __init__(self, path: str, version: str, sum: str = "") -> None:
+        self.path = path
+        self.version = version
+        self.sum = sum
+
+
 class BuildInfo:
-    go_version: str
-    path: str = ""
-    main: Module | None = None
-    deps: tuple[Module, ...] = ()
-    settings: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("deps", "go_version", "main", "path", "settings")
+
+    def __init__(
+        self,
+        go_version: str,
+        path: str = "",
+        main: Module | None = None,
+        deps: tuple[Module, ...] = (),
+        settings: dict[str, str] | None = None,
+    ) -> None:
+        self.go_version = go_version
+        self.path = path
+        self.main = main
+        self.deps = deps
+        self.settings = settings or {}
 
 
 def read_buildinfo(elf: ElfFile) -> BuildInfo | None:
@@ -159,15 +173,56 @@ def parse_modinfo(version: str, modinfo: str) -> BuildInfo:
 
 
 def _unquote(value: str) -> str:
-    """Build settings with spaces, quotes or tabs are Go-quoted (strconv.Quote)."""
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        # strconv.Quote's escapes (\a \v \xNN \uNNNN \UNNNNNNNN ...) are all valid in
-        # a Python string literal, unlike in JSON; ast is already loaded by dataclasses.
-        import ast
+    """A build setting as debug/buildinfo gives it: one with spaces, quotes or tabs is
+    written as a Go string literal (strconv.Quote), read back here as strconv.Unquote
+    reads it. A literal Go would refuse stays as written."""
+    if len(value) < 2 or value[0] != '"' or value[-1] != '"':
+        return value
+    unquoted = _go_string(value[1:-1])
+    return value if unquoted is None else unquoted
 
-        try:
-            unquoted = ast.literal_eval(value)
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
-            return value
-        return unquoted if isinstance(unquoted, str) else value
-    return value
+
+GO_ESCAPES = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11, "\\": 92, '"': 34}
+# x, u and U take this many hexadecimal digits; three octal digits after a backslash are a byte.
+GO_NUMERIC = {"x": (2, 16), "u": (4, 16), "U": (8, 16)}
+HEX, OCTAL = "0123456789abcdefABCDEF", "01234567"
+
+
+def _go_string(body: str) -> str | None:
+    """The text of a Go interpreted string literal's BODY (between the quotes), or None
+    where Go refuses it. Hexadecimal and octal escapes are bytes, so the result is decoded
+    as UTF-8."""
+    out = bytearray()
+    i = 0
+    while i < len(body):
+        c = body[i]
+        if c in '"\n':
+            return None
+        if c != "\\":
+            out += c.encode("utf-8", "surrogateescape")
+            i += 1
+            continue
+        escaped = _go_escape(body, i + 1)
+        if escaped is None:
+            return None
+        out += escaped[0]
+        i = escaped[1]
+    return out.decode("utf-8", "replace")
+
+
+def _go_escape(body: str, i: int) -> tuple[bytes, int] | None:
+    """The bytes of the escape whose code starts at BODY[I], and the index after it."""
+    code = body[i : i + 1]
+    if code in GO_ESCAPES:
+        return bytes([GO_ESCAPES[code]]), i + 1
+    width, base = GO_NUMERIC.get(code, (3, 8))
+    start = i + 1 if code in GO_NUMERIC else i
+    digits = body[start : start + width]
+    if len(digits) != width or any(d not in (HEX if base == 16 else OCTAL) for d in digits):
+        return None
+    number = int(digits, base)
+    if code in ("u", "U"):
+        if 0xD800 <= number <= 0xDFFF or number > 0x10FFFF:
+            return None
+        return chr(number).encode("utf-8"), start + width
+    return (bytes([number]), start + width) if number <= 255 else None

@@ -12,8 +12,10 @@ from __future__ import annotations
 import os
 import stat
 import struct
-from types import TracebackType
-from typing import NamedTuple
+
+TYPE_CHECKING = False  # every start reads the program's build info through here: no typing
+if TYPE_CHECKING:
+    from types import TracebackType
 
 ELF_MAGIC = b"\x7fELF"
 PT_LOAD, PT_DYNAMIC, PT_INTERP = 1, 2, 3
@@ -48,29 +50,51 @@ class ElfError(Exception):
     """The file is not an ELF file golaunch can read; str(self) says what is wrong."""
 
 
-class Segment(NamedTuple):
-    type: int
-    flags: int
-    offset: int
-    vaddr: int
-    filesz: int
-    memsz: int
+# Plain classes with __slots__: a NamedTuple's class costs more to build than a start
+# spends reading the file.
 
 
-class Section(NamedTuple):
-    name: str
-    type: int
-    addr: int
-    offset: int
-    size: int
+class Segment:
+    __slots__ = ("filesz", "flags", "memsz", "offset", "type", "vaddr")
+
+    def __init__(
+        self, *, type: int, flags: int, offset: int, vaddr: int, filesz: int, memsz: int
+    ) -> None:
+        self.type = type
+        self.flags = flags
+        self.offset = offset
+        self.vaddr = vaddr
+        self.filesz = filesz
+        self.memsz = memsz
 
 
-class Dynamic(NamedTuple):
-    needed: tuple[str, ...]
-    soname: str | None
-    rpath: str | None
-    runpath: str | None
-    flags_1: int
+class Section:
+    __slots__ = ("addr", "name", "offset", "size", "type")
+
+    def __init__(self, name: str, type: int, addr: int, offset: int, size: int) -> None:
+        self.name = name
+        self.type = type
+        self.addr = addr
+        self.offset = offset
+        self.size = size
+
+
+class Dynamic:
+    __slots__ = ("flags_1", "needed", "rpath", "runpath", "soname")
+
+    def __init__(
+        self,
+        needed: tuple[str, ...],
+        soname: str | None,
+        rpath: str | None,
+        runpath: str | None,
+        flags_1: int,
+    ) -> None:
+        self.needed = needed
+        self.soname = soname
+        self.rpath = rpath
+        self.runpath = runpath
+        self.flags_1 = flags_1
 
 
 class ElfFile:
@@ -174,7 +198,11 @@ class ElfFile:
                 ptype, offset, vaddr, _, filesz, memsz, flags, _ = fields
             else:
                 ptype, flags, offset, vaddr, _, filesz, memsz, _ = fields
-            segments.append(Segment(ptype, flags, offset, vaddr, filesz, memsz))
+            segments.append(
+                Segment(
+                    type=ptype, flags=flags, offset=offset, vaddr=vaddr, filesz=filesz, memsz=memsz
+                )
+            )
         return tuple(segments)
 
     def segment(self, ptype: int) -> Segment | None:

@@ -19,9 +19,15 @@ and defining a dataclass or a NamedTuple costs far more than all it reads.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
 
 from golaunch.inputs import volatile
+
+TYPE_CHECKING = False  # collections.abc would load collections: 1 ms at every start
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
+
+    Value = tuple[int, int]  # amount, per
+    Parser = Callable[[str], Value | None]
 
 # memory.limit_in_bytes reads this when no limit is set: the kernel's
 # PAGE_COUNTER_MAX pages (LONG_MAX / PAGE_SIZE), in bytes.
@@ -50,10 +56,6 @@ class Limit:
     @property
     def ceiling(self) -> int:
         return -(-self.amount // self.per)
-
-
-Value = tuple[int, int]  # amount, per
-Parser = Callable[[str], Value | None]
 
 
 class Hierarchy:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+
+TYPE_CHECKING = False  # on every start's path: collections.abc would load collections (1 ms)
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
 
 # systemd's own variables (systemd.exec(5) "Environment Variables in Spawned Processes").
 SYSTEMD_VARIABLES = frozenset(

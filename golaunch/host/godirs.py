@@ -10,22 +10,32 @@ CACHE_DIRECTORY takes its place.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import NamedTuple
 
 from golaunch.host import surroundings
 from golaunch.readfile import read_regular_file
+
+TYPE_CHECKING = False  # on every start's path (golaunch.host.execution): no typing
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 # cmd/go reads the whole file; a go env file is a few lines.
 GO_ENV_MAX_BYTES = 1 << 20
 
 
-class GoDir(NamedTuple):
-    name: str  # "GOCACHE" or "GOMODCACHE"
-    value: str | None  # None when it cannot be computed (see error)
-    source: str  # what set it, for messages
-    explicit: bool  # set on purpose (config, environment, go env -w), not a fallback
-    error: str | None = None
+class GoDir:
+    __slots__ = ("error", "explicit", "name", "source", "value")
+
+    def __init__(
+        self, name: str, value: str | None, source: str, explicit: bool, error: str | None = None
+    ) -> None:
+        self.name = name  # "GOCACHE" or "GOMODCACHE"
+        self.value = value  # None when it cannot be computed (see error)
+        self.source = source  # what set it, for messages
+        self.explicit = explicit  # set on purpose (config, environment, go env -w)
+        self.error = error
+
+    def __repr__(self) -> str:
+        return f"GoDir({self.name}={self.value!r} from {self.source})"
 
 
 class GoEnvFiles:

@@ -12,20 +12,25 @@ would be wrong. A variable the unit or the configuration sets always wins.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import Literal
 
-from golaunch.elf.buildinfo import BuildInfo
-from golaunch.host.cgroups import CgroupError, Limit, Limits, ProcTables
+from golaunch.host.cgroups import CgroupError, Limits, ProcTables
 from golaunch.syntax.goversion import compare, parse_go_version
+
+TYPE_CHECKING = False  # on every start's path (golaunch.host.execution): no typing
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Literal
+
+    from golaunch.elf.buildinfo import BuildInfo
+    from golaunch.host.cgroups import Limit
+
+    # set: exported; kept: nothing exported, and why; unreadable: a cgroup file makes
+    # no sense; malformed: the runtime would refuse the value and crash at start;
+    # above: a GOMEMLIMIT the cgroup's limit undercuts.
+    Outcome = Literal["set", "kept", "unreadable", "malformed", "above"]
 
 AUTOMEMLIMIT = "github.com/KimMachineGun/automemlimit"
 AUTOMAXPROCS = "go.uber.org/automaxprocs"
-
-# set: exported; kept: nothing exported, and why; unreadable: a cgroup file makes
-# no sense; malformed: the runtime would refuse the value and crash at start;
-# above: a GOMEMLIMIT the cgroup's limit undercuts.
-Outcome = Literal["set", "kept", "unreadable", "malformed", "above"]
 
 
 class Setting:  # a plain class, as in golaunch.host.cgroups
@@ -46,7 +51,7 @@ class Setting:  # a plain class, as in golaunch.host.cgroups
         self.limit = limit
 
 
-def plan(
+def runtime_settings(
     buildinfo: BuildInfo | None,
     environment: Mapping[str, str],
     ratio: float,

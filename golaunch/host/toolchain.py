@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import NamedTuple
 
 from golaunch.readfile import read_regular_file
 from golaunch.syntax.goversion import GoVersion, parse_go_version
 
+TYPE_CHECKING = False  # on every start's path (golaunch.host.execution): no typing
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
-class GorootLocation(NamedTuple):
-    path: str
-    source: str  # where it came from, for messages: "go.goroot", "inherited GOROOT", ...
+
+class GorootLocation:
+    __slots__ = ("path", "source")
+
+    def __init__(self, path: str, source: str) -> None:
+        self.path = path
+        self.source = source  # where it came from, for messages: "go.goroot", ...
 
 
 def locate_goroot(
@@ -44,10 +49,15 @@ def find_in_path(name: str, search_path: str) -> str | None:
     return None
 
 
-class ToolchainVersion(NamedTuple):
-    version: GoVersion | None
-    first_line: str
-    error: str | None = None
+class ToolchainVersion:
+    __slots__ = ("error", "first_line", "version")
+
+    def __init__(
+        self, version: GoVersion | None, first_line: str, error: str | None = None
+    ) -> None:
+        self.version = version
+        self.first_line = first_line
+        self.error = error
 
 
 def read_toolchain_version(goroot: str) -> ToolchainVersion:

@@ -34,10 +34,12 @@ def cpuinfo() -> tuple[str, frozenset[str]]:
 
 def stat_field(path: str, key: str) -> str | None:
     """KEY's value in a "key value" per line file such as memory.stat; None when the file
-    cannot be read or has no such line."""
+    cannot be read, is not a regular file (a FIFO would block) or has no such line."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY)
         try:
+            if os.fstat(fd).st_mode & 0o170000 != 0o100000:
+                return None
             text = os.read(fd, 1 << 20).decode("utf-8", "replace")
         finally:
             os.close(fd)

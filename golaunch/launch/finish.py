@@ -1,24 +1,28 @@
 """The last steps of a start, the same for a full start and a warm one: the findings
 worth journaling, READY=1, the launch entry and the exec.
 
-A full start (golaunch.launch.startup) decides a `Launch` from the checks; a warm
-start (golaunch.launch.plan) takes the one decided last time, once everything the
-checks read is as it was. Both end here, so they cannot differ in what they do.
-This module is on the warm path: it imports nothing it does not need there.
+Both a full start (golaunch.launch.startup) and a warm one (golaunch.launch.plan)
+build their `Launch` with `launch_for`, from the execution this start computed
+(golaunch.host.execution); they differ only in where the journal entries come
+from: the checks just run, or the plan of the last full start with these inputs.
+Both end in `finish`, so they cannot differ in what they do. This module is on
+the warm path: it imports nothing it does not need there.
 """
 
 from __future__ import annotations
 
 import os
 
+from golaunch.host.environment import dropped
 from golaunch.status import ExitStatus
 from golaunch.systemd.journal import launch_fields
-from golaunch.systemd.notify import NotifyError
+from golaunch.systemd.notify import NotifyError, ascii_status
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from golaunch.host.execution import Execution
     from golaunch.launch.effects import Effects
     from golaunch.systemd.notify import Notifier
 
@@ -62,6 +66,44 @@ class Launch:
         self.derived = derived
         self.dropped = dropped
         self.identifier = identifier
+
+
+def launch_for(
+    execution: Execution,
+    syslog_identifier: str | None,
+    environ: Mapping[str, str],
+    entries: list[dict[str, str]],
+) -> Launch:
+    """What a start that passed its checks does with EXECUTION. SYSLOG_IDENTIFIER: the
+    configured name for the program's output (None: its basename); ENTRIES: the journal
+    fields of the findings worth journaling."""
+    label = execution.program or execution.argv[0]
+    assert execution.program is not None  # the program check failed otherwise
+    derived = [
+        (s.variable, s.value, s.limit.file)
+        for s in execution.runtime
+        if s.outcome == "set" and s.value is not None and s.limit is not None
+    ]
+    return Launch(
+        entries=entries,
+        ready=ready_status(label) if execution.notify_mode == "ready" else None,
+        program=execution.program,
+        label=label,
+        argv=execution.argv,
+        environment=dict(execution.environment),
+        derived=derived,
+        dropped=dropped(environ, execution.environment),
+        identifier=syslog_identifier or os.path.basename(label),
+    )
+
+
+def checking_status(label: str) -> str:
+    """What systemctl status shows while the checks run."""
+    return ascii_status(f"STATUS=golaunch: checking {label}")
+
+
+def ready_status(label: str) -> str:
+    return f"READY=1\n{ascii_status(f'STATUS=golaunch: checks passed, running {label}')}"
 
 
 def finish(

@@ -1,170 +1,237 @@
-"""The warm start: the last decision, taken again once everything it rested on is unchanged.
+"""The warm start: a full start's verdict, taken again when nothing it rested on has changed.
 
-A full start that launches records what its checks read (golaunch.inputs.trace)
-and keeps its decision, a `Launch`, in a plan beside the configuration cache
-(golaunch.config.cache). The next start with the same command line, environment
-and user finds the plan, asks the host everything the checks asked, and only if
-every answer is the same does it finish as the full start did
-(golaunch.launch.finish): the same journal entries, READY=1 and exec. Any
-difference, or any doubt, means no plan, and the full path runs.
+Every start reads its configuration afresh (golaunch.config.plain) and computes
+what it will exec (golaunch.host.execution): the program, its argv and its
+environment never come from a file. A full start that launches also records
+what its checks read (golaunch.inputs.trace) and keeps a *plan*:
 
-What a plan never holds, so that such starts always take the full path: a ready
-probe, a dependency to wait for or a watchdog (their outcome is decided anew at
-each start), credentials (their values must not be written to disk), and a start
-that had to create a cache directory.
+- the key: a digest of this start's inputs (command line, environment, the
+  configuration read, the user, golaunch's own code and interpreter);
+- the calls its checks made, and one digest of what they saw;
+- a digest of the launch it decided (program, argv, environment, ...);
+- its journal entries (the warnings of a start that passed).
 
-Per start, systemd sets INVOCATION_ID and JOURNAL_STREAM afresh, and the PID
-variables name the new process. The plan's key holds those as "this process" or
-by length (the exec check counts their bytes; no check reads their values), and
-their values are passed on from the new environment. A plan whose journal
-entries, status or program environment mention one of them is not kept.
+The next start with the same key asks every call again. Only if the answers
+digest the same, and the launch it computes digests the same, does it finish as
+the full start did (golaunch.launch.finish), without checking. Any difference or
+doubt means no warm start: the full start runs, and keeps a new plan.
+
+Plans live where the service's own user can write (golaunch.launch.store), so a
+plan is input from a program that may be compromised. It never decides what
+runs: at most, a planted plan skips the checks of the launch this start
+computed itself, and a damaged one costs the warm start. The format is bounded
+and checked before anything is built from it; no call it names can write,
+block or read without bound (golaunch.inputs.trace).
+
+What a plan never covers, so that such starts always check: a ready probe, a
+dependency to wait for or a watchdog (decided anew at each start), credentials
+(their values must not be written to disk), and a start that had to create a
+cache directory. INVOCATION_ID and JOURNAL_STREAM are new at every start and the
+PID variables name the new process: the key holds those by length (the exec
+check counts their bytes), and as "this process" where they name it.
 """
 
 from __future__ import annotations
 
-import marshal
 import os
 import sys
 
 from golaunch import __version__
-from golaunch.config import cache
-from golaunch.inputs.trace import observe, unchanged
-from golaunch.launch.finish import Launch, finish
+from golaunch.inputs.digest import digest
+from golaunch.inputs.trace import fingerprint, fingerprint_now, well_formed
+from golaunch.launch import store
+from golaunch.syntax.pid import names_process
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+    from typing import Any
 
-    from golaunch.config.schema import Config
-    from golaunch.inputs.trace import Recorder
-    from golaunch.launch.effects import Effects
+    from golaunch.config.plain import PlainConfig
+    from golaunch.inputs.trace import Call, Recorder
+    from golaunch.launch.finish import Launch
 
-SCHEMA = 1
+MAGIC = b"golaunch plan 2\n"
 ONE_TIME = ("INVOCATION_ID", "JOURNAL_STREAM")
 PID_VARIABLES = ("SYSTEMD_EXEC_PID", "LISTEN_PID", "WATCHDOG_PID", "MAINPID")
-SUFFIX = ".plan"
+MAX_CALLS = 50_000
+MAX_ENTRIES = 256
+MAX_FIELDS = 64
+FIELD_NAME = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
-def plannable(config: Config) -> bool:
-    """A start whose decision may be kept (see the module's docstring)."""
-    notify, credentials = config.notify, config.credentials
-    waits = config.wait.probes or notify.probe is not None or notify.watchdog
-    return not waits and not credentials.env and not credentials.file_env
+class Plan:
+    __slots__ = ("answers", "calls", "entries", "key", "launch")
+
+    def __init__(
+        self,
+        key: str,
+        launch: str,
+        answers: str,
+        entries: list[dict[str, str]],
+        calls: list[Call],
+    ) -> None:
+        self.key = key  # the inputs' digest (plan_key)
+        self.launch = launch  # the launch's digest (launch_digest)
+        self.answers = answers  # what the calls saw (golaunch.inputs.trace.fingerprint)
+        self.entries = entries  # the journal fields of the findings journaled
+        self.calls = calls
 
 
-def plan_key(argv: Sequence[str], environ: Mapping[str, str], pid: int) -> str:
-    """Everything outside the host that the decision depends on, as one digest."""
-    header = f"golaunch {__version__} plan {SCHEMA} {cache.FORMAT} {sys.executable}\0"
-    digest = cache.sha256(header.encode())
-    for arg in argv:
-        digest.update(b"arg\0" + arg.encode("utf-8", "surrogateescape") + b"\0")
-    for name in sorted(environ):
-        value = environ[name]
-        if name in ONE_TIME:
-            value = f"\0{len(value)} bytes"
-        elif name in PID_VARIABLES and value == str(pid):
-            value = "\0this process"
-        digest.update(f"env\0{name}\0{value}\0".encode("utf-8", "surrogateescape"))
-    return str(digest.hexdigest())
+def plannable(values: Mapping[str, Any]) -> bool:
+    """A start whose verdict may be kept (see the module's docstring)."""
+    notify, credentials = values["notify"], values["credentials"]
+    waits = values["wait"]["probes"] or notify["probe"] is not None or notify["watchdog"]
+    return not waits and not credentials["env"] and not credentials["file_env"]
 
 
-def _path(argv: Sequence[str], environ: Mapping[str, str], pid: int) -> str | None:
-    directory = cache.cache_directory(environ)
-    if directory is None:
+def start_warm(argv: Sequence[str], environ: Mapping[str, str], plain: PlainConfig) -> int | None:
+    """Finish as the last full start with these inputs did, if nothing it read has changed
+    and this start computes the same launch; None otherwise."""
+    from golaunch.host.execution import compute_execution
+    from golaunch.launch.finish import checking_status, finish, launch_for
+
+    if not plannable(plain.values):
         return None
-    return os.path.join(directory, plan_key(argv, environ, pid) + SUFFIX)
-
-
-def start_warm(argv: Sequence[str], environ: Mapping[str, str]) -> int | None:
-    """Finish as the last full start did, if nothing it read has changed; None otherwise."""
     pid = os.getpid()
-    path = _path(argv, environ, pid)
-    if path is None or not cache.private_directory(os.path.dirname(path), create=False):
+    found = _read_plan(argv, environ, plain, pid)
+    if found is None or fingerprint_now(found.calls) != found.answers:
         return None
-    plan = cache.read_entry(path)
-    if plan is None or plan.get("schema") != SCHEMA:
+    execution = compute_execution(plain.values, environ)
+    if execution.program is None:
         return None
-    try:
-        if not unchanged(plan["calls"]):
-            return None
-        launch = Launch(**plan["launch"])
-        for name in ONE_TIME + PID_VARIABLES:
-            if name in launch.environment:
-                launch.environment[name] = environ[name]
-        log_target = str(plan["log_target"])
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError):
-        return None  # a plan of another shape: the full path decides, and keeps a new one
-    effects = _effects(log_target, environ)
+    launch = launch_for(execution, plain.values["log"]["syslog_identifier"], environ, found.entries)
+    if launch_digest(launch, pid) != found.launch:
+        return None
+    effects = _effects(plain.values["log"]["target"], environ)
     notifier = None
-    if plan.get("checking") is not None:
+    if execution.notify_mode == "ready":
         from golaunch.systemd.notify import NotifyError
 
         try:
             notifier = effects.connect_notifier(environ)
-            notifier(plan["checking"])
+            notifier(checking_status(launch.label))
         except NotifyError:
-            return None  # the full path says why, as it always does
+            return None  # the full start says why, as it always does
     return finish(launch, environ, notifier, effects)
 
 
-def _effects(log_target: str, environ: Mapping[str, str]) -> Effects:
+def _read_plan(
+    argv: Sequence[str], environ: Mapping[str, str], plain: PlainConfig, pid: int
+) -> Plan | None:
+    directory = store.store_directory(environ)
+    if directory is None or not store.private_directory(directory, create=False):
+        return None
+    key = plan_key(argv, environ, plain, pid)
+    data = store.read_file(os.path.join(directory, key + store.SUFFIX))
+    found = decode(data) if data is not None else None
+    return found if found is not None and found.key == key else None
+
+
+def _effects(log_target: str, environ: Mapping[str, str]) -> Any:
     from golaunch.launch.effects import system_effects
 
     return system_effects(log_target, environ)
 
 
+def plan_key(argv: Sequence[str], environ: Mapping[str, str], plain: PlainConfig, pid: int) -> str:
+    """Everything outside the host that the verdict depends on, as one digest."""
+    hashed = digest(MAGIC)
+    for part in (__version__, code_stamp(), sys.executable, os.geteuid(), os.getegid()):
+        hashed.update(f"{part}\0".encode("utf-8", "surrogateescape"))
+    for arg in argv:
+        hashed.update(b"arg\0" + arg.encode("utf-8", "surrogateescape") + b"\0")
+    for name in sorted(environ):
+        value = _per_start(name, environ[name], pid)
+        hashed.update(f"env\0{name}\0{value}\0".encode("utf-8", "surrogateescape"))
+    configuration = f"config\0{plain.path}\0{plain.values!r}\0"
+    hashed.update(configuration.encode("utf-8", "surrogateescape"))
+    return str(hashed.hexdigest())
+
+
+def _per_start(name: str, value: str, pid: int) -> str:
+    """VALUE as the key holds it: a value new at every start by its length only."""
+    size = len(value.encode("utf-8", "surrogateescape"))
+    if name in ONE_TIME:
+        return f"\0{size} bytes"
+    if name in PID_VARIABLES and names_process(value, pid):
+        return f"\0this process, {size} bytes"
+    return value
+
+
+def code_stamp() -> str:
+    """The identity of every file of golaunch's own code and of the interpreter: a package
+    patched or rebuilt under the same version is new code that decides anew."""
+    import golaunch
+
+    files = [_identity(os.stat(sys.executable))]
+    pending = [os.path.dirname(golaunch.__file__)]
+    while pending:
+        with os.scandir(pending.pop()) as listing:
+            for item in listing:
+                if item.is_dir(follow_symlinks=False):
+                    pending.append(item.path)
+                elif item.name.endswith((".py", ".pyc")):
+                    files.append(f"{item.path} {_identity(item.stat(follow_symlinks=False))}")
+    return str(digest("\n".join(sorted(files)).encode("utf-8", "surrogateescape")).hexdigest())
+
+
+def _identity(info: os.stat_result) -> str:
+    return f"{info.st_dev} {info.st_ino} {info.st_size} {info.st_mtime_ns} {info.st_ctime_ns}"
+
+
+def launch_digest(launch: Launch, pid: int) -> str:
+    """The launch as a digest, its per-start values by length (see _per_start)."""
+    environment = sorted((n, _per_start(n, v, pid)) for n, v in launch.environment.items())
+    facts = (
+        launch.program,
+        launch.label,
+        launch.argv,
+        environment,
+        launch.identifier,
+        launch.derived,
+        launch.dropped,
+        launch.ready,
+    )
+    return str(digest(repr(facts).encode("utf-8", "surrogateescape")).hexdigest())
+
+
 def remember(
     argv: Sequence[str],
     environ: Mapping[str, str],
-    *,
+    plain: PlainConfig,
     recorder: Recorder,
     launch: Launch,
-    config: Config,
-    checking: str | None,
 ) -> None:
-    """Keep LAUNCH for the next start, if the recording can be trusted; silent otherwise:
+    """Keep a plan for the next start, if the recording can be trusted; silent otherwise:
     a plan not kept only costs the next start its speed."""
     import time
 
     pid = os.getpid()
-    path = _path(argv, environ, pid)
-    if path is None or not recorder.verified(time.time_ns()):
+    directory = store.store_directory(environ)
+    if directory is None or not recorder.verified(time.time_ns()):
         return
-    if _mentions_per_start_values(launch, checking, environ, pid):
+    if _mentions_per_start_values(launch.entries, environ, pid):
         return
-    calls = dict(recorder.calls)
-    calls[("getpid", ())] = observe(("getpid", ()))
-    for name, module in list(sys.modules.items()):  # golaunch's own code decided, too
-        where = getattr(module, "__file__", None)
-        if name.startswith("golaunch") and isinstance(where, str):
-            calls[("stat", (where, True))] = observe(("stat", (where, True)))
-    plan = {
-        "schema": SCHEMA,
-        "calls": calls,
-        "checking": checking,
-        "log_target": config.log.target,
-        "launch": {name: getattr(launch, name) for name in Launch.__slots__},
-    }
-    try:
-        data = marshal.dumps(plan)
-    except ValueError:
-        return  # something in it marshal cannot hold: no plan
-    cache.write_entry(path, data)
+    calls = list(recorder.calls)
+    found = Plan(
+        key=plan_key(argv, environ, plain, pid),
+        launch=launch_digest(launch, pid),
+        answers=fingerprint(recorder.calls.items()),
+        entries=launch.entries,
+        calls=calls,
+    )
+    data = encode(found)
+    if data is not None:
+        store.write_file(os.path.join(directory, found.key + store.SUFFIX), data)
 
 
 def _mentions_per_start_values(
-    launch: Launch, checking: str | None, environ: Mapping[str, str], pid: int
+    entries: list[dict[str, str]], environ: Mapping[str, str], pid: int
 ) -> bool:
-    """Whether anything the plan would repeat holds a value that is new at every start."""
-    values = [str(pid)]
-    values += [environ[n] for n in ONE_TIME + PID_VARIABLES if environ.get(n)]
-    passed_on = {n for n in ONE_TIME + PID_VARIABLES if n in launch.environment}
-    if any(launch.environment[n] != environ.get(n) for n in passed_on):
-        return True  # golaunch changed one of them: the new value could not be passed on
-    texts = [checking or "", launch.ready or "", launch.program, launch.label, *launch.argv]
-    texts += [v for fields in launch.entries for v in fields.values()]
-    texts += [v for n, v in launch.environment.items() if n not in passed_on]
-    texts += [v for triple in launch.derived for v in triple]
+    """Whether a journal entry the plan would repeat holds a value new at every start."""
+    values = [str(pid)] + [environ[n] for n in ONE_TIME + PID_VARIABLES if environ.get(n)]
+    texts = [v for fields in entries for v in fields.values()]
     return any(_mentions(text, value) for text in texts for value in values)
 
 
@@ -179,3 +246,110 @@ def _mentions(text: str, value: str) -> bool:
             return True
         start = text.find(value, start + 1)
     return False
+
+
+# The file: MAGIC, the hex BLAKE2b of the body and a newline, then the body: fields
+# ended by NUL. The key, the launch's digest, the answers' digest; the number of
+# entries, and for each its number of fields and their names and values; then each
+# call: its kind, and each argument as a type letter (s, i, b) and its text.
+
+
+def encode(found: Plan) -> bytes | None:
+    """FOUND as a file; None when something in it cannot be written (a NUL in a string)."""
+    fields: list[str] = [found.key, found.launch, found.answers, str(len(found.entries))]
+    for entry in found.entries:
+        fields.append(str(len(entry)))
+        for name, value in entry.items():
+            fields += [name, value]
+    for kind, args in found.calls:
+        fields.append(kind)
+        fields += [_argument(a) for a in args]
+    if any("\0" in f for f in fields):
+        return None
+    body = "".join(f + "\0" for f in fields).encode("utf-8", "surrogateescape")
+    whole: str = digest(body).hexdigest()
+    return MAGIC + whole.encode() + b"\n" + body
+
+
+def _argument(value: object) -> str:
+    if isinstance(value, bool):
+        return "b1" if value else "b0"
+    if isinstance(value, int):
+        return f"i{value}"
+    return f"s{value}"
+
+
+def decode(data: bytes) -> Plan | None:
+    """The plan in DATA, or None unless it is one this version wrote, whole, with every
+    field of its kind and within bounds."""
+    if not data.startswith(MAGIC):
+        return None
+    whole, _, body = data[len(MAGIC) :].partition(b"\n")
+    if whole != digest(body).hexdigest().encode() or not body.endswith(b"\0"):
+        return None
+    fields = body[:-1].decode("utf-8", "surrogateescape").split("\0")
+    try:
+        return _decoded(fields)
+    except (ValueError, IndexError):
+        return None
+
+
+def _decoded(fields: list[str]) -> Plan | None:
+    key, launch, answers = fields[0], fields[1], fields[2]
+    count = _bounded(fields[3], MAX_ENTRIES)
+    entries: list[dict[str, str]] = []
+    at = 4
+    for _ in range(count):
+        size = _bounded(fields[at], MAX_FIELDS)
+        pairs = fields[at + 1 : at + 1 + 2 * size]
+        entry = dict(zip(pairs[::2], pairs[1::2], strict=True))
+        if len(entry) != size or not all(_field_name(n) for n in entry):
+            return None
+        entries.append(entry)
+        at += 1 + 2 * size
+    calls = _calls(fields[at:])
+    return Plan(key, launch, answers, entries, calls) if calls is not None else None
+
+
+def _calls(fields: list[str]) -> list[Call] | None:
+    from golaunch.inputs.trace import SIGNATURES
+
+    calls: list[Call] = []
+    at = 0
+    while at < len(fields):
+        kind = fields[at]
+        types = SIGNATURES.get(kind)
+        if types is None or len(calls) >= MAX_CALLS:
+            return None
+        args = tuple(_parsed(text) for text in fields[at + 1 : at + 1 + len(types)])
+        call = (kind, args)
+        if not well_formed(call):
+            return None
+        calls.append(call)
+        at += 1 + len(types)
+    return calls
+
+
+def _parsed(text: str) -> object:
+    kind, value = text[:1], text[1:]
+    if kind == "s":
+        return value
+    if kind == "b" and value in ("0", "1"):
+        return value == "1"
+    digits = value.removeprefix("-")
+    if kind == "i" and 0 < len(digits) <= 20 and digits.isascii() and digits.isdigit():
+        return int(value)
+    raise ValueError(text)
+
+
+def _bounded(text: str, limit: int) -> int:
+    if not (text.isascii() and text.isdigit() and int(text) <= limit):
+        raise ValueError(text)
+    return int(text)
+
+
+def _field_name(name: str) -> bool:
+    """A journal field name as journald takes one from a client."""
+    if not 0 < len(name) <= 64 or name[0] == "_" or name[0].isdigit():
+        return False
+    return set(name) <= FIELD_NAME

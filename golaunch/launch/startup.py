@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 
 from golaunch.checks import cachedir, run_checks
 from golaunch.findings import Finding, Severity, failed
-from golaunch.host.context import LaunchContext, go_dirs_in_play
-from golaunch.host.environment import dropped
+from golaunch.host.context import LaunchContext
+from golaunch.host.execution import go_dirs_in_play
 from golaunch.launch.effects import Effects
-from golaunch.launch.finish import Launch, execute, finish
+from golaunch.launch.finish import Launch, checking_status, execute, finish, launch_for
 from golaunch.status import ExitStatus
 from golaunch.systemd.journal import finding_fields
 from golaunch.systemd.notify import NotifyError, ascii_status, watchdog_usec
@@ -36,7 +36,7 @@ def connect(
     try:
         notifier = effects.connect_notifier(inherited)
         if status:
-            notifier(ascii_status(status))
+            notifier(status)
     except NotifyError as e:
         return None, [failed("notify", f"{e}; systemd would wait out its start timeout")]
     return notifier, []
@@ -81,15 +81,13 @@ def start(
     ctx: LaunchContext,
     effects: Effects,
     recorder: Recorder | None = None,
-    remember: Callable[[Launch, str | None], None] | None = None,
+    remember: Callable[[Launch], None] | None = None,
 ) -> int:
     """Check, prepare, notify and exec. Returns only when the program could not be started.
-    RECORDER, when given, sees what the checks read; REMEMBER then keeps the decision, and
-    the STATUS= sent before the checks (None: nothing was), for the next start
-    (golaunch.launch.plan), if nothing had to be created for it."""
+    RECORDER, when given, sees what the checks read; REMEMBER then keeps the verdict for
+    the next start (golaunch.launch.plan), if nothing had to be created for it."""
     program = ctx.program_label
-    checking = f"STATUS=golaunch: checking {program}"
-    notifier, findings = connect(ctx.notify_mode, ctx.inherited, effects, checking)
+    notifier, findings = connect(ctx.notify_mode, ctx.inherited, effects, checking_status(program))
     if ctx.config.wait.probes and not findings:
         from golaunch.readiness.gate import wait_for  # only a gated start loads the probes
 
@@ -107,7 +105,8 @@ def start(
         findings += problems
     if any(f.severity is Severity.FAIL for f in findings):
         return refuse(findings, program, notifier, effects)
-    launch = decided(ctx, findings, notifier is not None)
+    entries = [finding_fields(f, program) for f in findings if f.journaled]
+    launch = launch_for(ctx.execution, ctx.config.log.syslog_identifier, ctx.inherited, entries)
     if notifier and ctx.config.notify.probe:
         for fields in launch.entries:
             effects.log(fields)
@@ -116,31 +115,8 @@ def start(
             return refuse([problem], program, notifier, effects)
         return execute(launch, ctx.inherited, effects)
     if remember is not None and not created:
-        remember(launch, ascii_status(checking) if notifier else None)
+        remember(launch)
     return finish(launch, ctx.inherited, notifier, effects)
-
-
-def decided(ctx: LaunchContext, findings: Sequence[Finding], notifying: bool) -> Launch:
-    """What a start whose checks passed does (golaunch.launch.finish)."""
-    program = ctx.program_label
-    assert ctx.program is not None  # the program check failed otherwise
-    ready = f"READY=1\n{ascii_status(f'STATUS=golaunch: checks passed, running {program}')}"
-    derived = [
-        (s.variable, s.value, s.limit.file)
-        for s in ctx.runtime
-        if s.outcome == "set" and s.value is not None and s.limit is not None
-    ]
-    return Launch(
-        entries=[finding_fields(f, program) for f in findings if f.journaled],
-        ready=ready if notifying else None,
-        program=ctx.program,
-        label=program,
-        argv=ctx.argv,
-        environment=dict(ctx.environment),
-        derived=derived,
-        dropped=dropped(ctx.inherited, ctx.environment),
-        identifier=output_identifier(ctx),
-    )
 
 
 def hand_over_readiness(ctx: LaunchContext, notifier: Notifier, effects: Effects) -> Finding | None:
@@ -183,8 +159,3 @@ def prepare(ctx: LaunchContext, effects: Effects) -> tuple[list[Finding], bool]:
         except OSError as e:
             problems.append(cachedir.not_created(directory, e, ctx.cache_fix(directory.name)))
     return problems, created
-
-
-def output_identifier(ctx: LaunchContext) -> str:
-    """SYSLOG_IDENTIFIER for the program's output: configured, else its basename."""
-    return ctx.config.log.syslog_identifier or os.path.basename(ctx.program_label)

@@ -7,19 +7,27 @@ by length first, as Go does, so huge numbers cannot overflow anything.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 _OPERATORS = (">=", "<=", "==", "!=", ">", "<")
 
 
-@dataclass(frozen=True, order=False)
 class GoVersion:
-    major: str
-    minor: str
-    patch: str
-    kind: str  # "", "alpha", "beta" or "rc"
-    pre: str
-    text: str
+    """A plain class, not a dataclass: every start that computes GOMEMLIMIT parses the
+    program's Go version, and the dataclasses module costs more than the whole start."""
+
+    __slots__ = ("kind", "major", "minor", "patch", "pre", "text")
+
+    def __init__(
+        self, *, major: str, minor: str, patch: str, kind: str = "", pre: str = "", text: str
+    ) -> None:
+        self.major = major
+        self.minor = minor
+        self.patch = patch
+        self.kind = kind  # "", "alpha", "beta" or "rc"
+        self.pre = pre
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"GoVersion({self.text!r})"
 
     def sort_key(self) -> tuple[tuple[int, str], ...]:
         # ("", "alpha", "beta", "rc") already sort as Go sorts them.
@@ -59,7 +67,7 @@ def parse_go_version(text: str) -> GoVersion | None:
         return None
     major, rest = cut
     if rest == "":
-        return GoVersion(major, "0", "0", "", "", text)
+        return GoVersion(major=major, minor="0", patch="0", text=text)
     if rest[0] != ".":
         return None
     cut = _cut_int(rest[1:])
@@ -69,12 +77,12 @@ def parse_go_version(text: str) -> GoVersion | None:
     if rest == "":
         # Before Go 1.21, "1.N" named the release itself (1.20 == 1.20.0).
         patch = "0" if _int_key(minor) < _int_key("21") else ""
-        return GoVersion(major, minor, patch, "", "", text)
+        return GoVersion(major=major, minor=minor, patch=patch, text=text)
     if rest[0] == ".":
         cut = _cut_int(rest[1:])
         if cut is None or cut[1] != "":
             return None
-        return GoVersion(major, minor, cut[0], "", "", text)
+        return GoVersion(major=major, minor=minor, patch=cut[0], text=text)
     kind_end = 0
     while kind_end < len(rest) and not ("0" <= rest[kind_end] <= "9"):
         if not ("a" <= rest[kind_end] <= "z"):
@@ -84,11 +92,11 @@ def parse_go_version(text: str) -> GoVersion | None:
         return None
     kind, rest = rest[:kind_end], rest[kind_end:]
     if rest == "":
-        return GoVersion(major, minor, "", kind, "", text)
+        return GoVersion(major=major, minor=minor, patch="", kind=kind, text=text)
     cut = _cut_int(rest)
     if cut is None or cut[1] != "":
         return None
-    return GoVersion(major, minor, "", kind, cut[0], text)
+    return GoVersion(major=major, minor=minor, patch="", kind=kind, pre=cut[0], text=text)
 
 
 def compare(x: GoVersion, y: GoVersion) -> int:
@@ -96,10 +104,12 @@ def compare(x: GoVersion, y: GoVersion) -> int:
     return (kx > ky) - (kx < ky)
 
 
-@dataclass(frozen=True)
 class Comparator:
-    operator: str
-    version: GoVersion
+    __slots__ = ("operator", "version")
+
+    def __init__(self, operator: str, version: GoVersion) -> None:
+        self.operator = operator
+        self.version = version
 
     def allows(self, candidate: GoVersion) -> bool:
         c = compare(candidate, self.version)

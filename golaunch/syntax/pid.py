@@ -4,7 +4,8 @@ sd_watchdog_enabled(3) and sd_listen_fds(3) take WATCHDOG_PID and LISTEN_PID to
 name this process only if parse_pid() (src/basic/parse-util.c) reads them as
 its PID. parse_pid is strtoull() with base 0 behind blanks, so "0144" is octal
 100 and "0x64" hexadecimal 100, plus the "0b" and "0o" prefixes systemd adds;
-the whole string must be read, and the result must be a positive pid_t. tests/integration/test_pid.py holds this to libsystemd itself.
+the whole string must be read, and the result must be a positive pid_t.
+tests/integration/test_pid.py holds this to libsystemd itself.
 """
 
 from __future__ import annotations

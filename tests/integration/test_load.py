@@ -1,5 +1,5 @@
 """Many golaunch starts at once: each gets its own environment, its own notifications and
-its own PID, while all share one config cache. `make stress` runs this alone.
+its own PID, while all share one store of plans. `make stress` runs this alone.
 
 The notify socket is one socket for all, as systemd's is: like systemd, the test
 tells senders apart by the credentials the kernel attaches (SO_PASSCRED).
@@ -23,7 +23,7 @@ def test_many_launches_at_once_do_not_cross(printenv_program: Path, tmp_path: Pa
     cache = tmp_path / "cache"
     cache.mkdir(mode=0o700)
     listener = CredentialListener(str(tmp_path / "notify.sock"))
-    # The same command line for all: one config-cache key, written and read concurrently.
+    # The same command line for all: one store, written and read concurrently.
     argv = [sys.executable, "-m", "golaunch", "--keep-env", "TOKEN", "--", str(printenv_program)]
     base = {
         "PATH": BASE_PATH,
@@ -58,9 +58,8 @@ def test_many_launches_at_once_do_not_cross(printenv_program: Path, tmp_path: Pa
             f"READY=1\nSTATUS=golaunch: checks passed, running {printenv_program}",
         ]
     assert set(listener.by_pid) == {p.pid for p in processes}
-    entries = sorted(p.name for p in (cache / "golaunch").iterdir())
-    # One validated configuration, no temporaries left, and at most a plan per environment
-    # (each TOKEN is another; a start keeps none while the files it read are new).
-    kinds = [name.rsplit(".", 1)[-1] for name in entries]
-    assert kinds.count("entry") == 1 and kinds.count("plan") <= COUNT, entries
-    assert set(kinds) <= {"entry", "plan"}, entries
+    names = sorted(p.name for p in (cache / "golaunch").iterdir())
+    # No temporaries left, and at most a plan per environment (each TOKEN is another; a
+    # start keeps none while the files it read are new).
+    kinds = [name.rsplit(".", 1)[-1] for name in names]
+    assert set(kinds) <= {"plan"} and len(kinds) <= COUNT, names

@@ -43,7 +43,7 @@ def libsystemd(templates: list[str]) -> list[tuple[str, int, int]]:
         check=True,
         env={"PATH": os.environ["PATH"]},
     )
-    return [tuple(a) for a in json.loads(result.stdout)]  # type: ignore[misc]
+    return [(value, watchdog, listen) for value, watchdog, listen in json.loads(result.stdout)]
 
 
 CASES = [

@@ -16,7 +16,6 @@ with execve as the one stand-in.
 from __future__ import annotations
 
 import dataclasses
-import marshal
 import os
 import secrets
 import shutil
@@ -29,6 +28,7 @@ import pytest
 
 import golaunch.launch.plan
 from golaunch.__main__ import run
+from golaunch.config.plain import PlainConfig
 from golaunch.inputs.trace import RACY_NS
 from tests.helpers.paths import BASE_PATH, REPO
 from tests.helpers.process import NotifyListener
@@ -135,10 +135,10 @@ def start(
     warm = []
     original = golaunch.launch.plan.start_warm
 
-    def spied(argv: list[str], environ: Mapping[str, str]) -> int | None:
+    def spied(argv: list[str], environ: Mapping[str, str], plain: PlainConfig) -> int | None:
         status = None
         try:
-            status = original(argv, environ)
+            status = original(argv, environ, plain)
         except Executed:
             warm.append(True)
             raise
@@ -168,7 +168,6 @@ def kept(
     host: Host, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> Outcome:
     """Start until a plan is kept and used: the outcome of the warm start."""
-    start(host, capsys, monkeypatch)  # validates the configuration
     recorded, _ = start(host, capsys, monkeypatch)  # records what the checks read
     assert host.plans(), f"no plan was kept after {recorded}"
     outcome, warm = start(host, capsys, monkeypatch)
@@ -352,25 +351,3 @@ def test_a_foreign_plan_is_not_trusted(
     _, was_warm = start(host, capsys, monkeypatch)
     assert not was_warm
     shutil.rmtree(host.cache / "golaunch")
-
-
-@pytest.mark.parametrize(
-    "shape",
-    [
-        {"schema": 1},
-        {"schema": 1, "calls": {("no such call", ()): 1}},
-        {"schema": 1, "calls": {}, "launch": {"program": "/bin/true"}},
-        {"schema": 1, "calls": [1, 2]},
-    ],
-)
-def test_a_plan_of_another_shape_means_the_full_path(
-    shape: dict[str, object],
-    host: Host,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    before = kept(host, capsys, monkeypatch)
-    for plan in host.plans():
-        plan.write_bytes(marshal.dumps(shape))
-    after, was_warm = start(host, capsys, monkeypatch)
-    assert not was_warm and after == before

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from golaunch.elf.buildinfo import BuildInfo, Module
-from golaunch.host.goruntime import AUTOMAXPROCS, AUTOMEMLIMIT, Setting, exported, plan
+from golaunch.host.goruntime import AUTOMAXPROCS, AUTOMEMLIMIT, Setting, exported, runtime_settings
 
 LEAF = "/sys/fs/cgroup/glf.slice/app.service"
 SLICE = "/sys/fs/cgroup/glf.slice"
@@ -44,12 +44,13 @@ def decide(
     environment: dict[str, str] | None = None,
     ratio: float = 0.9,
 ) -> dict[str, Setting]:
-    settings = plan(info, environment or {}, ratio, root=host(root, files))
+    settings = runtime_settings(info, environment or {}, ratio, root=host(root, files))
     return {s.variable: s for s in settings}
 
 
 def test_not_a_go_program_gets_nothing(tmp_path: Path) -> None:
-    assert plan(None, {}, 0.9, root=host(tmp_path, {f"{LEAF}/memory.max": "1000"})) == ()
+    root = host(tmp_path, {f"{LEAF}/memory.max": "1000"})
+    assert runtime_settings(None, {}, 0.9, root=root) == ()
 
 
 def test_gomemlimit_is_the_ratio_of_the_tightest_limit(tmp_path: Path) -> None:
@@ -57,7 +58,7 @@ def test_gomemlimit_is_the_ratio_of_the_tightest_limit(tmp_path: Path) -> None:
     s = decide(tmp_path, files, binary())["GOMEMLIMIT"]
     assert (s.outcome, s.value) == ("set", str(int(104857600 * 0.9)))
     assert s.limit is not None and s.limit.file == f"{SLICE}/memory.high"
-    settings = plan(binary(), {}, 0.5, root=host(tmp_path / "half", files))
+    settings = runtime_settings(binary(), {}, 0.5, root=host(tmp_path / "half", files))
     assert exported(settings) == {"GOMEMLIMIT": "52428800"}
 
 
