@@ -94,12 +94,29 @@ def spawn_helper(spec: dict[str, object], environment: Mapping[str, str]) -> Non
         os.set_inheritable(pidfd, True)
         helper = [sys.executable, "-I", "-m", "golaunch.readiness.helper"]
         argv = ["setsid", "--fork", *helper, json.dumps({**spec, "pidfd": pidfd})]
-        pid = os.posix_spawn(SETSID, argv, environment)
+        closed = [(os.POSIX_SPAWN_CLOSE, fd) for fd in inherited_fds() if fd != pidfd]
+        pid = os.posix_spawn(SETSID, argv, environment, file_actions=closed)
         _, status = os.waitpid(pid, 0)
     finally:
         os.close(pidfd)
     if os.waitstatus_to_exitcode(status) != 0:
         raise OSError(f"{SETSID} --fork exited with status {os.waitstatus_to_exitcode(status)}")
+
+
+def inherited_fds() -> list[int]:
+    """The descriptors beyond stdio that a spawned process would inherit: the sockets systemd
+    passed in (LISTEN_FDS), and any other the manager left open. The helper closes them in
+    the spawn itself, so that from the exec on the program is their only holder: a helper
+    still holding a listener would have the kernel complete handshakes for it."""
+    found = []
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        try:
+            if fd > 2 and os.get_inheritable(fd):
+                found.append(fd)
+        except OSError:
+            continue  # the listing's own descriptor, closed by now
+    return found
 
 
 def real_execve(path: str, argv: Sequence[str], environment: Mapping[str, str]) -> None:

@@ -169,3 +169,28 @@ def test_the_checker_keeps_no_inherited_fd(tmp_path: Path) -> None:
     os.close(write_end)
     # Only the fd kept and the one listdir itself opens remain.
     assert listening.fileno() == -1 and len(fds) <= 2 and write_end in fds
+
+
+def test_the_spawn_itself_closes_the_passed_sockets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The helper used to close them only once its interpreter had started: on a loaded
+    machine it was seen among a listener's holders (issue 30). Now they are closed in the
+    spawn: the first program it execs (setsid, here a script in its place) holds none."""
+    from golaunch.launch import effects
+
+    seen = tmp_path / "fds"
+    probe = tmp_path / "setsid"
+    probe.write_text(f"#!/bin/sh\nls /proc/$$/fd > {seen}\n")
+    probe.chmod(0o755)
+    monkeypatch.setattr(effects, "SETSID", str(probe))
+    listening = socket.socket()
+    listening.listen()
+    listening.set_inheritable(True)  # as systemd passes it: no FD_CLOEXEC
+    passed = listening.fileno()
+    try:
+        effects.spawn_helper({}, {"PATH": "/usr/bin:/bin"})
+    finally:
+        listening.close()
+    held = {int(fd) for fd in seen.read_text().split()}
+    assert passed not in held, (passed, held)
