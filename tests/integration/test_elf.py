@@ -9,12 +9,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from golaunch.elf.buildinfo import read_buildinfo
+from golaunch.elf.buildinfo import _unquote, read_buildinfo
 from golaunch.elf.elffile import ElfFile
 from golaunch.elf.resolve import Resolver
 from golaunch.host.program import inspect_program
 from tests.helpers.elf import build_all, cgo_program_built
+from tests.helpers.paths import REPO
 from tests.helpers.toolchain import Toolchain
 
 SYSTEM_BINARIES = [
@@ -150,8 +153,6 @@ def go_version_m(toolchain: Toolchain, path: Path) -> dict[str, object]:
 def test_buildinfo_equals_go_version_m(
     toolchain: Toolchain, fixtures: dict[str, Path], program: str
 ) -> None:
-    from tests.helpers.paths import REPO
-
     if program == "cgo":
         path = cgo_program_built(toolchain)
     elif program == "static-tags":
@@ -246,11 +247,76 @@ def test_missing_library_fails_naming_soname_and_needer(cgo_program: Path, tmp_p
 
 
 def test_static_go_program_has_no_interpreter(go_new: Toolchain) -> None:
-    from tests.helpers.paths import REPO
-
     static = go_new.build(REPO / "examples" / "noop", "noop-static")
     inspection = inspect_program(str(static), {}, ())
     assert inspection.problem is None and inspection.interpreter is None
     assert inspection.resolution is None and inspection.buildinfo is not None
     ldd_says = subprocess.run(["ldd", str(static)], capture_output=True, text=True, check=False)
     assert "not a dynamic executable" in ldd_says.stdout + ldd_says.stderr
+
+
+def go_unquote(toolchain: Toolchain, literals: list[str]) -> list[bytes | None]:
+    """strconv.Unquote of each literal, run by Go itself."""
+    program = toolchain.build(REPO / "tests" / "fixtures" / "unquote", "unquote")
+    out = subprocess.run(
+        [str(program)], input="".join(f"{line}\n" for line in literals),
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return [None if line == "refused" else bytes.fromhex(line) for line in out.splitlines()]
+
+
+PIECES = [
+    "a", " ", "é", "\\t", "\\n", "\\\\", '\\"', "\\x41", "\\xe9", "\\101", "\\400", "\\u00e9",
+    "\\U0001F600", "\\ud800", "\\U00110000", "\\q", "\\'", "\\x4", "\\", '"', "\t",
+]  # fmt: skip
+LITERAL = st.lists(st.sampled_from(PIECES), max_size=6).map(lambda p: '"' + "".join(p) + '"')
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(LITERAL, min_size=1, max_size=50))
+def test_quoted_build_settings_read_as_go_reads_them(
+    go_new: Toolchain, literals: list[str]
+) -> None:
+    """A build setting with spaces (-ldflags="-s -w") is a Go string literal in the build info;
+    golaunch reads it without Python's ast, as strconv.Unquote does."""
+    for literal, theirs in zip(literals, go_unquote(go_new, literals), strict=True):
+        expected = literal if theirs is None else theirs.decode("utf-8", "replace")
+        assert _unquote(literal) == expected, literal
+
+
+def buildinfo_facts(info: object) -> object:
+    if info is None:
+        return None
+    from golaunch.elf.buildinfo import BuildInfo
+
+    assert isinstance(info, BuildInfo)
+    modules = [(m.path, m.version, m.sum) for m in (info.main, *info.deps) if m is not None]
+    return (info.go_version, info.path, modules, info.settings)
+
+
+@pytest.mark.parametrize("program", ["server", "noop", "cgo", "static-tags", "script", "c"])
+def test_every_start_reads_the_build_info_the_checks_read(
+    toolchain: Toolchain, fixtures: dict[str, Path], program: str, tmp_path: Path
+) -> None:
+    """A warm start reads the build info itself (golaunch.host.execution.program_buildinfo)
+    for GOMEMLIMIT and GOMAXPROCS; it must be what the program check found."""
+    from golaunch.host.execution import program_buildinfo
+
+    if program == "cgo":
+        path = cgo_program_built(toolchain)
+    elif program == "static-tags":
+        noop = REPO / "examples" / "noop"
+        path = toolchain.build(noop, "noop-tags", flags=["-tags", "timetzdata,netgo"])
+    elif program == "script":  # a #! script whose interpreter is a Go program
+        path = tmp_path / "script"
+        path.write_text(f"#!{toolchain.build(REPO / 'examples' / 'noop', 'noop')} -v\n")
+        path.chmod(0o755)
+    elif program == "c":
+        path = fixtures["rpath"]
+    else:
+        path = toolchain.build(REPO / "examples" / program, program)
+    inspection = inspect_program(str(path), {"PATH": "/usr/bin:/bin"}, ())
+    assert inspection.problem is None
+    expected = buildinfo_facts(inspection.buildinfo)
+    assert (expected is None) == (program == "c")
+    assert buildinfo_facts(program_buildinfo(str(path))) == expected
