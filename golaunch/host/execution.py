@@ -11,6 +11,7 @@ what it imports load at every start: no typing, no dataclasses, no collections.
 from __future__ import annotations
 
 import os
+import stat
 
 from golaunch.host.environment import inherit
 from golaunch.host.godirs import GoDir, GoEnvFiles, compute_gocache, compute_gomodcache
@@ -147,6 +148,17 @@ def resolve_program(program: str, search_path: str) -> str | None:
     if "/" in program:
         return os.path.abspath(program)
     return find_in_path(program, search_path)
+
+
+def runnable(path: str) -> bool:
+    """PATH is a regular file the effective user may execute: the program check's first
+    question, which a warm start asks itself whatever its plan says."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return False
+    effective = os.access in os.supports_effective_ids
+    return stat.S_ISREG(info.st_mode) and os.access(path, os.X_OK, effective_ids=effective)
 
 
 def program_buildinfo(path: str) -> BuildInfo | None:

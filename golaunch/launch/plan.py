@@ -88,7 +88,7 @@ def plannable(values: Mapping[str, Any]) -> bool:
 def start_warm(argv: Sequence[str], environ: Mapping[str, str], plain: PlainConfig) -> int | None:
     """Finish as the last full start with these inputs did, if nothing it read has changed
     and this start computes the same launch; None otherwise."""
-    from golaunch.host.execution import compute_execution
+    from golaunch.host.execution import compute_execution, runnable
     from golaunch.launch.finish import checking_status, finish, launch_for
 
     if not plannable(plain.values):
@@ -98,8 +98,8 @@ def start_warm(argv: Sequence[str], environ: Mapping[str, str], plain: PlainConf
     if found is None or fingerprint_now(found.calls) != found.answers:
         return None
     execution = compute_execution(plain.values, environ)
-    if execution.program is None:
-        return None
+    if execution.program is None or not runnable(execution.program):
+        return None  # asked whatever the plan says: a planted one cannot run what is gone
     launch = launch_for(execution, plain.values["log"]["syslog_identifier"], environ, found.entries)
     if launch_digest(launch, pid) != found.launch:
         return None
