@@ -110,7 +110,7 @@ def test_installed_golaunch_writes_no_bytecode(
         check=True,
     )
     assert written.stdout == ""
-    assert list((tmp_path / "golaunch").glob("*.entry")), "the starts did not even run"
+    assert list((tmp_path / "golaunch").glob("*.plan")), "the starts did not even run"
 
 
 def test_installed_golaunch_ignores_python_variables(installed: Path, tmp_path: Path) -> None:
