@@ -237,7 +237,9 @@ def main() -> None:
     interpreter = measure([sys.executable, "-I", "-c", "pass"], env)
     rows.append(("python3 -I -c pass", *interpreter))
     rows.append(("cgo program run directly", *measure([cgo], env)))
-    rows.append(("golaunch -- cgo (cold: validates)", *measure([*launch, cgo], env, clear_cache)))
+    rows.append(
+        ("golaunch -- cgo (full: checks, keeps a plan)", *measure([*launch, cgo], env, clear_cache))
+    )
     rows.append(
         (
             "golaunch --check cgo",

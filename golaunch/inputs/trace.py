@@ -12,9 +12,9 @@ os.supports_effective_ids (and the other such sets) wherever the real ones are.
 What a call "saw" is compared, not just whether it succeeded:
 - a file: its identity (device, inode, mode, links, owner, size, mtime and
   ctime), and the bytes of one the checks opened that is small enough to read
-  again (SMALL_FILE): a write through a shared mapping can keep every time
-  stamp for 30 s (on tmpfs, for ever), but not the bytes. A recording that saw a
-  ctime of less than RACY_NS ago is not trusted;
+  again (SMALL_FILE) and not an ELF object: a write through a shared mapping
+  can keep every time stamp for 30 s (on tmpfs, for ever), but not the bytes.
+  A recording that saw a ctime of less than RACY_NS ago is not trusted;
 - a directory: its device, inode, mode and owner. Its times change with every
   entry made in it, which no check judges; a listing is a call of its own;
 - the kernel's pseudo-files (/proc, /sys): their bytes, since their identity
@@ -55,9 +55,10 @@ READ_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 KEPT_FLAGS = os.O_NOFOLLOW | os.O_DIRECTORY  # the only flags of a check's open that matter
 MAX_PSEUDO_BYTES = 1 << 20
-# Files up to this size that the checks open are compared by their bytes: the
-# configuration, $GOROOT/VERSION, go.env, ld.so.conf, /etc/ld.so.cache, small libraries.
+# Files up to this size that the checks open are compared by their bytes ($GOROOT/VERSION,
+# go.env, ld.so.conf, /etc/ld.so.cache), but for ELF objects (see _contents).
 SMALL_FILE = 256 << 10
+ELF_MAGIC = b"\x7fELF"
 SUPPORTS = ("supports_dir_fd", "supports_effective_ids", "supports_fd", "supports_follow_symlinks")
 # Each call a plan may hold, with the types of its arguments.
 SIGNATURES: dict[str, tuple[type, ...]] = {
@@ -151,14 +152,17 @@ def _stat(path: str, follow: bool) -> object:
 
 def _contents(fd: int, info: os.stat_result, path: str) -> object:
     """What an open file FD holds, as it is compared: its identity and, for a small
-    regular file, a digest of its bytes; a pseudo-file's bytes, digested."""
+    regular file, a digest of its bytes; a pseudo-file's bytes, digested. ELF objects
+    are compared by identity alone: package managers replace them (a new inode), and
+    one written in place would crash every process that maps it; reading the bytes of
+    each of a program's libraries at every start would double its cost."""
     identity = _identity(info, path)
     regular = info.st_mode & 0o170000 == 0o100000
     if not regular:
         return identity
     if _pseudo(path):
         return (*identity, digest(os.pread(fd, MAX_PSEUDO_BYTES, 0)).digest())
-    if info.st_size > SMALL_FILE:
+    if info.st_size > SMALL_FILE or os.pread(fd, 4, 0) == ELF_MAGIC:
         return identity
     return (*identity, digest(os.pread(fd, SMALL_FILE + 1, 0)).digest())
 
@@ -238,11 +242,8 @@ def _canonical_fact(answer: object) -> object:
 
 def fingerprint(answers: Iterable[tuple[Call, object]]) -> str:
     """One digest of CALLS and what each saw: what a plan keeps of the answers."""
-    hashed = digest()
-    for call, seen in answers:
-        hashed.update(repr((call, seen)).encode("utf-8", "surrogateescape"))
-        hashed.update(b"\0")
-    return str(hashed.hexdigest())
+    text = "\0".join([repr(pair) for pair in answers])
+    return str(digest(text.encode("utf-8", "surrogateescape")).hexdigest())
 
 
 def fingerprint_now(calls: Iterable[Call]) -> str:

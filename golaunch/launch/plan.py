@@ -160,8 +160,10 @@ def _per_start(name: str, value: str, pid: int) -> str:
 
 
 def code_stamp() -> str:
-    """The identity of every file of golaunch's own code and of the interpreter: a package
-    patched or rebuilt under the same version is new code that decides anew."""
+    """The identity of golaunch's own code and of the interpreter: a package patched or
+    rebuilt under the same version is new code that decides anew. Every source file is
+    looked at; the byte code by its directory, since a .pyc is only ever replaced whole
+    (by the interpreter, dpkg or pip), which changes its directory."""
     import golaunch
 
     files = [_identity(os.stat(sys.executable))]
@@ -169,10 +171,10 @@ def code_stamp() -> str:
     while pending:
         with os.scandir(pending.pop()) as listing:
             for item in listing:
-                if item.is_dir(follow_symlinks=False):
-                    pending.append(item.path)
-                elif item.name.endswith((".py", ".pyc")):
+                if item.name.endswith(".py") or item.name == "__pycache__":
                     files.append(f"{item.path} {_identity(item.stat(follow_symlinks=False))}")
+                if item.name != "__pycache__" and item.is_dir(follow_symlinks=False):
+                    pending.append(item.path)
     return str(digest("\n".join(sorted(files)).encode("utf-8", "surrogateescape")).hexdigest())
 
 
