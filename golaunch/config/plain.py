@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import os
 
-from golaunch.syntax.envname import invalid_name_reason
-
 TYPE_CHECKING = False  # every start reads its configuration here: no typing
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -169,6 +167,8 @@ def _command_line(argv: Sequence[str]) -> tuple[dict[str, Any], str | None]:
         elif how == REPEATED:
             table.setdefault(key, []).append(value)
         elif how == ASSIGNMENTS:
+            from golaunch.syntax.envname import invalid_name_reason
+
             variable, sep, assigned = value.partition("=")
             if not sep or invalid_name_reason(variable):
                 raise Unreadable  # a usage error, worded by the command line's parser
