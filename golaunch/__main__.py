@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 
-from golaunch.status import ExitStatus, GolaunchError
+from golaunch.status import ExitStatus, GolaunchError, Terminated
 
 TYPE_CHECKING = False  # every start imports this module: no typing
 if TYPE_CHECKING:
@@ -59,10 +59,6 @@ def as_started(environ: Mapping[str, str], proc: str = "/proc/self/environ") -> 
     return result
 
 
-class Terminated(BaseException):
-    """SIGTERM before the exec: a BaseException, so that nothing on the way swallows it."""
-
-
 def _terminated(signum: int, frame: object) -> None:
     raise Terminated
 
@@ -79,11 +75,13 @@ def main() -> None:
     except GolaunchError as e:
         _say(f"golaunch: {e}")
         status = e.status
-    except Terminated:
-        _say("golaunch: stopped by SIGTERM before the program started")
-        status = 128 + 15
+    except Terminated as e:
+        _say(
+            f"golaunch: stopped by SIGTERM {e.args[0] if e.args else 'before the program started'}"
+        )
+        status = ExitStatus.TERMINATED
     except KeyboardInterrupt:
-        status = 130
+        status = ExitStatus.INTERRUPTED
     except Exception as e:  # the one place a bug becomes exit 70, not a traceback
         _say(f"golaunch: internal error: {type(e).__name__}: {e}")
         _say("golaunch: this is a bug in golaunch; please report it with the command line used")

@@ -152,19 +152,20 @@ def _existing(path: str) -> Fleet:
 
 
 def reload(config: Config, pid: int, environ: Mapping[str, str]) -> int:
-    """--reload PID, as a unit's ExecReload= (golaunch.reload)."""
-    from golaunch.reload.run import environment_notifier, reload, same_unit
+    """--reload PID, as a unit's ExecReload= (golaunch.reload), answering before systemd's
+    own timeout for it (the unit's TimeoutStartSec=) runs out."""
+    from golaunch.reload.run import Deadline, environment_notifier, reload, reload_budget
     from golaunch.systemd.journal import finding_fields, system_logger
+    from golaunch.systemd.manager import own_start_timeout
 
-    same_unit(pid)
     logger = system_logger(config.log.target, environ)
     program = config.program or f"PID {pid}"
-    return reload(
-        config.reload,
-        pid,
-        environment_notifier(environ),
-        lambda finding: logger.log(finding_fields(finding, program)),
-    )
+    deadline = Deadline(*reload_budget(config.reload.timeout, own_start_timeout()))
+
+    def log(finding: Finding) -> None:
+        logger.log(finding_fields(finding, program))
+
+    return reload(config.reload, pid, environment_notifier(environ), log, deadline=deadline)
 
 
 def print_env(config: Config, environ: Mapping[str, str]) -> int:

@@ -18,15 +18,34 @@ if TYPE_CHECKING:
 class ExitStatus:
     """The statuses, as plain ints: an enum would cost every start 3 ms of imports."""
 
-    OK: Final = 0  # --check found nothing failed; --print-env; --version; --help
-    USAGE: Final = 64  # EX_USAGE: the command line is wrong (also: --unit names no golaunch unit)
-    UNAVAILABLE: Final = 69  # EX_UNAVAILABLE: --unit: the service manager cannot be asked
+    # --check found nothing failed; --print-env; --version; --help; --reload confirmed
+    OK: Final = 0
+    # EX_USAGE: the command line is wrong; --unit names no golaunch unit; --reload is not
+    # told how the program reloads
+    USAGE: Final = 64
+    # EX_DATAERR: --reload: the program rejected the reload (its new configuration)
+    DATAERR: Final = 65
+    # EX_UNAVAILABLE: --unit: the service manager cannot be asked; --reload: the program is
+    # not running, or died of the signal
+    UNAVAILABLE: Final = 69
     SOFTWARE: Final = 70  # EX_SOFTWARE: a bug in golaunch; please report it
     OSERR: Final = 71  # EX_OSERR: execve(2) of the program failed
     CANTCREAT: Final = 73  # EX_CANTCREAT: --output FILE could not be written
-    TEMPFAIL: Final = 75  # EX_TEMPFAIL: a dependency (--wait-for) did not come up in time
-    NOPERM: Final = 77  # EX_NOPERM: --unit: the unit runs as another user, and golaunch is not root
-    CONFIG: Final = 78  # EX_CONFIG: a check failed or the configuration is invalid
+    # EX_TEMPFAIL: a dependency (--wait-for) did not come up in time; --reload: no
+    # confirmation in time
+    TEMPFAIL: Final = 75
+    # EX_NOPERM: --unit: the unit runs as another user, and golaunch is not root; --reload:
+    # the PID is not this unit's
+    NOPERM: Final = 77
+    # EX_CONFIG: a check failed, or golaunch's configuration is invalid (--reload's too)
+    CONFIG: Final = 78
+    INTERRUPTED: Final = 128 + 2  # SIGINT (Ctrl-C) before the program started
+    TERMINATED: Final = 128 + 15  # SIGTERM before the program started, or during --reload
+
+
+class Terminated(BaseException):
+    """SIGTERM (systemd stopping golaunch, or podman stop): a BaseException, so that nothing
+    on the way swallows it. Its argument says what was under way, when not a start."""
 
 
 class GolaunchError(Exception):
@@ -43,6 +62,12 @@ class ManagerUnavailable(GolaunchError):
 
 class PermissionRefused(GolaunchError):
     status = ExitStatus.NOPERM
+
+
+class NotRunning(GolaunchError):
+    """--reload: the process is gone, or a zombie: there is nothing to reload."""
+
+    status = ExitStatus.UNAVAILABLE
 
 
 class OutputFileError(GolaunchError):

@@ -133,7 +133,7 @@ def _reload_problems(config: Config) -> Iterator[Problem]:
 
     reload = config.reload
     name = reload.signal
-    if name.startswith("SIG") or not name.isupper() or not hasattr(signal, f"SIG{name}"):
+    if name.startswith("SIG") or f"SIG{name}" not in signal.Signals.__members__:
         yield ("reload", "signal"), f"{name!r} is not a signal name such as HUP, USR1 or USR2"
     elif name in ("KILL", "STOP"):
         yield ("reload", "signal"), f"SIG{name} cannot ask a program to reload"

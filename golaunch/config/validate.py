@@ -120,6 +120,12 @@ def validate(
     if not_json:
         raise ConfigInvalid(unknown + not_json)
     given = _merged(nested, cli_values)  # the command line over the variables
+    booleans = [
+        origin.semantic_finding(loc, why) for loc, why in _booleans_for_numbers(file_values)
+    ]
+    booleans += [origin.semantic_finding(loc, why) for loc, why in _booleans_for_numbers(given)]
+    if booleans:
+        raise ConfigInvalid(unknown + booleans)
     try:
         settings = _with_environ(rest, lambda: _settings_class(file_values)(**given))
     except ValidationError as e:
@@ -140,6 +146,21 @@ def validate(
 
 
 _TOO_DEEP = "the configuration is nested too deeply to be a golaunch configuration"
+
+
+def _booleans_for_numbers(values: Mapping[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+    """A true or false where a number goes: pydantic would take it as 1 or 0 (a timeout of
+    one second, a ratio of 1), which nobody who wrote `timeout = true` meant."""
+    from golaunch.config.plain import FLOAT, INT, SCHEMA
+
+    found: list[tuple[tuple[str, ...], str]] = []
+    for section, keys in SCHEMA.items():
+        table = values.get(section)
+        for key, (kind, _) in keys.items():
+            value = table.get(key) if isinstance(table, Mapping) else None
+            if kind in (INT, FLOAT) and isinstance(value, bool):
+                found.append(((section, key), f"{str(value).lower()} is not a number; write one"))
+    return found
 
 
 def _json_variables() -> dict[str, tuple[str, ...]]:

@@ -167,20 +167,23 @@ def _tls(sock: socket.socket, probe: Probe, deadline: float) -> socket.socket:
     return context.wrap_socket(sock, server_hostname=None if _is_ip(probe.host) else probe.host)
 
 
-def _status_verdict(received: bytes) -> str | None:
+def _status_verdict(received: bytes, below: int = 400) -> str | None:
+    """None when the status line's code is under BELOW (a probe: 400; a page to read: 300,
+    since a redirect's body is not the page); else what was wrong, in a few words."""
     line = received.split(b"\r\n", 1)[0]
     version, _, rest = line.partition(b" ")
-    code = rest[:3]
+    code = rest.partition(b" ")[0]
     if not (version.startswith(b"HTTP/") and len(code) == 3 and code.isdigit()):
         return "not HTTP: no status line" if received else "not HTTP: the connection closed"
     status = int(code)
-    return None if status < 400 else f"HTTP status {status}"
+    return None if 100 <= status < below else f"HTTP status {status}"
 
 
 def fetch(probe: Probe, timeout: float, limit: int) -> bytes:
-    """The body of a GET of an http(s) PROBE, within TIMEOUT seconds of wall-clock time and
-    LIMIT + 1 bytes (so a caller can tell "too large"); OSError or ValueError otherwise.
-    HTTP/1.0, so that the answer is never chunked: it ends when the server closes."""
+    """The body of a GET of an http(s) PROBE answered 2xx, within TIMEOUT seconds of
+    wall-clock time and LIMIT + 1 bytes (so a caller can tell "too large"); OSError or
+    ValueError otherwise. HTTP/1.0, so that the answer is never chunked: it ends when
+    the server closes."""
     deadline = time.monotonic() + timeout
     sock = _tcp_connect(probe.host, probe.port, deadline)
     try:
@@ -195,7 +198,7 @@ def fetch(probe: Probe, timeout: float, limit: int) -> bytes:
     finally:
         sock.close()
     head, _, body = bytes(received).partition(b"\r\n\r\n")
-    verdict = _status_verdict(head + b"\r\n")
+    verdict = _status_verdict(head + b"\r\n", below=300)
     if verdict is not None:
         raise ValueError(verdict)
     return body[: limit + 1]

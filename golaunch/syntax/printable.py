@@ -23,6 +23,15 @@ def visible(text: str) -> str:
     return "".join(c if c.isprintable() else _escape(c) for c in text)
 
 
+def shortened(text: str, limit: int = 300) -> str:
+    """TEXT as `visible` writes it, at most about LIMIT characters: what a server, a page
+    or a file says is quoted into messages, STATUS= and the journal, which it must not
+    flood (a datagram has a size limit, and an entry one screen)."""
+    if len(text) > limit:
+        text = f"{text[:limit]}... ({len(text) - limit} more characters)"
+    return visible(text)
+
+
 def _escape(char: str) -> str:
     code = ord(char)
     if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape)

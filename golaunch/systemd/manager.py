@@ -15,6 +15,7 @@ flattens into text.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -49,22 +50,67 @@ def own_unit(cgroup_file: str = "/proc/self/cgroup") -> OwnUnit | None:
         _, controllers, path = line.split(":", 2) if line.count(":") >= 2 else ("", "x", "")
         # The unified hierarchy (""), or systemd's named one on hybrid hosts.
         if controllers in ("", "name=systemd"):
-            parts = path.split("/")
-            units = [part for part in parts if part.endswith(".service")]
-            if units:
-                return OwnUnit(units[-1], _user_manager(parts, units[-1]))
+            return _unit_of([part for part in path.split("/") if part])
     return None
 
 
-def _user_manager(parts: list[str], unit: str) -> int | None:
-    """UID when UNIT lies below a user@UID.service: that user's manager started it."""
-    for part in parts:
-        if part == unit:
+def _unit_of(parts: list[str]) -> OwnUnit | None:
+    """The service a cgroup path is in: the first *.service below the slices, and inside a
+    user@UID.service the first below that manager's own slices. What lies below a service
+    is its own (with Delegate=yes it may make sub-cgroups, one named other.service too)."""
+    first = next((i for i, p in enumerate(parts) if not p.endswith(".slice")), len(parts))
+    if first == len(parts) or not parts[first].endswith(".service"):
+        return None
+    unit = parts[first]
+    uid = unit.removeprefix("user@").removesuffix(".service")
+    if unit.startswith("user@") and uid.isdigit():
+        inner = next((p for p in parts[first + 1 :] if not p.endswith(".slice")), "")
+        if inner.endswith(".service"):
+            return OwnUnit(inner, int(uid))
+    return OwnUnit(unit, None)
+
+
+def own_start_timeout() -> float | None:
+    """The TimeoutStartSec= of the unit golaunch runs in, in seconds (0: none), which also
+    bounds its ExecReload=; None when it cannot be asked. Through `systemctl show`, as for
+    a probe: as root it needs no bus."""
+    import subprocess
+
+    own = own_unit()
+    if own is None:
+        return None
+    scope = ["--user"] if own.user_manager is not None else []
+    argv = ["systemctl", *scope, "show", own.name, "--property=TimeoutStartUSec"]
+    try:
+        shown = subprocess.run(
+            argv, capture_output=True, text=True, timeout=2, check=True,
+            env=_environment(own.user_manager),
+        ).stdout  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return timespan(shown.strip().removeprefix("TimeoutStartUSec="))
+
+
+_TIMESPAN_UNITS = {
+    "us": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0,
+    "w": 604800.0, "month": 2629800.0, "y": 31557600.0,
+}  # fmt: skip
+
+
+def timespan(text: str) -> float | None:
+    """Seconds in a span as systemctl shows one ("1min 30.500000s", "250ms"); 0 for
+    "infinity" (no timeout); None for anything else."""
+    if text == "infinity":
+        return 0.0
+    total = 0.0
+    for word in text.split():
+        number = word.rstrip("abcdefghijklmnopqrstuvwxyz")
+        unit = _TIMESPAN_UNITS.get(word[len(number) :])
+        try:
+            total += float(number) * unit if unit is not None else math.nan
+        except ValueError:
             return None
-        uid = part.removeprefix("user@").removesuffix(".service")
-        if part.startswith("user@") and uid.isdigit():
-            return int(uid)
-    return None
+    return total if text and math.isfinite(total) else None
 
 
 class PendingView:

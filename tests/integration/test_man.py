@@ -77,3 +77,13 @@ def test_every_check_is_described(check: str) -> None:
 def test_every_message_id_is_listed() -> None:
     for message_id in [*MESSAGE_IDS.values(), LAUNCH_MESSAGE_ID]:
         assert message_id in PAGE_1
+
+
+def test_every_exit_status_is_in_the_manual_and_nothing_else() -> None:
+    """golaunch.status.ExitStatus is the one list; golaunch(1)'s EXIT STATUS names each."""
+    from golaunch.status import ExitStatus
+
+    members = {v for k, v in vars(ExitStatus).items() if k.isupper()}
+    section = PAGE_1.split(".Sh EXIT STATUS\n", 1)[1].split("\n.Sh ", 1)[0]
+    listed = {int(line.split()[1]) for line in section.splitlines() if line.startswith(".It ")}
+    assert listed == members

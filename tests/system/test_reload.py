@@ -20,9 +20,9 @@ ADDED = GOOD + "  - {job_name: added, static_configs: [{targets: ['127.0.0.1:2']
 BROKEN = "scrape_configs: [this is: not: a config\n"
 
 
-def unit(exec_start: str, exec_reload: str) -> str:
+def unit(exec_start: str, exec_reload: str, *extra: str) -> str:
     lines = ["[Unit]", "DefaultDependencies=no", "[Service]", "Type=notify"]
-    return "\n".join([*lines, f"ExecStart={exec_start}", f"ExecReload={exec_reload}", ""])
+    return "\n".join([*lines, f"ExecStart={exec_start}", f"ExecReload={exec_reload}", *extra, ""])
 
 
 def loaded_jobs(port: int) -> str:
@@ -97,6 +97,8 @@ def test_a_broken_configuration_fails_the_reload_and_says_why(
     assert entry["MESSAGE_ID"] == MESSAGE_IDS[("reload", Severity.FAIL)]
     assert "prometheus_config_last_reload_successful" in entry["MESSAGE"]
     assert "rejected the reload" in entry["MESSAGE"]
+    # 65, not 78: golaunch's own settings being wrong is 78.
+    assert "status=65/DATAERR" in machine.journal_text("-u", PROMETHEUS)
 
 
 def test_a_confirmation_that_never_comes_fails_after_the_timeout(machine: Machine) -> None:
@@ -112,6 +114,27 @@ def test_a_confirmation_that_never_comes_fails_after_the_timeout(machine: Machin
     assert status != 0 and 2 <= took < 10, journal
     (entry,) = machine.journal("-u", name, "-p", "err", "GOLAUNCH_CHECK=reload")
     assert "did not confirm the reload within 2 s" in entry["MESSAGE"]
+
+
+def test_golaunch_answers_before_systemds_timeout(machine: Machine) -> None:
+    """ExecReload= is bounded by the unit's TimeoutStartSec=. With --reload-timeout 60 and
+    TimeoutStartSec=4, systemd used to kill golaunch first: no reload entry, and a message
+    about a start. Now golaunch answers first, with its entry, and systemd's reload job
+    fails on its exit status, not on a timeout (issue 31, item 5)."""
+    name = "reload-short.service"
+    exec_start = f"{GOLAUNCH} -- /bin/sh -c \"trap '' HUP; exec sleep 1000\""
+    never = "--reload-confirm tcp://127.0.0.1:1 --reload-timeout 60"
+    machine.install(
+        {name: unit(exec_start, f"{GOLAUNCH} --reload $MAINPID {never}", "TimeoutStartSec=4")}
+    )
+    machine.start_ok(name)
+    status, took = reload(machine, name)
+    journal = machine.journal_text("-u", name)
+    machine.run("systemctl", "stop", name)
+    assert status != 0 and took < 4, journal
+    (entry,) = machine.journal("-u", name, "-p", "err", "GOLAUNCH_CHECK=reload")
+    assert "within 3.2 s, as the unit's TimeoutStartSec=4s allows" in entry["MESSAGE"], entry
+    assert "status=75/TEMPFAIL" in journal and "timed out" not in journal, journal
 
 
 def test_a_program_that_dies_on_the_signal_is_said_to_have_died(machine: Machine) -> None:

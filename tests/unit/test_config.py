@@ -372,3 +372,20 @@ def test_watchdog_needs_watchdogsec(inherited: dict[str, str], severity: str | N
         f for f in config_check.check(build_context(config, inherited)) if "watchdog" in f.message
     ]
     assert [f.severity.value for f in findings] == ([severity] if severity else [])
+
+
+@pytest.mark.parametrize(
+    ("text", "cli", "key"),
+    [
+        ("[reload]\ntimeout = true\n", {}, "reload.timeout"),
+        ("[go]\nmemlimit_ratio = false\n", {}, "go.memlimit_ratio"),
+        ("[go]\nmin_free_mb = true\n", {}, "go.min_free_mb"),
+        ("", {"notify": {"probe_timeout": True}}, "notify.probe_timeout"),
+    ],
+)
+def test_a_boolean_is_never_a_number(text: str, cli: dict[str, object], key: str) -> None:
+    """pydantic takes true as 1: `timeout = true` was a one-second timeout (issue 31)."""
+    with pytest.raises(ConfigInvalid) as error:
+        validate(cli, {}, file(text))
+    (finding,) = error.value.findings
+    assert finding.message.startswith(key) and "is not a number" in finding.message

@@ -42,6 +42,17 @@ def test_journal_fds_are_those_matching_journal_stream(tmp_path: Path) -> None:
             OwnUnit("web.service", 1000),
         ),
         ("0::/system.slice/user@1000.service\n", OwnUnit("user@1000.service", None)),
+        # Delegate=yes lets a unit make sub-cgroups, named other.service too: the unit is
+        # still the first service below the slices (issue 31).
+        ("0::/system.slice/app.service/payload/other.service\n", OwnUnit("app.service", None)),
+        (
+            "0::/user.slice/user-1000.slice/user@1000.service/app.slice/web.service/x.service\n",
+            OwnUnit("web.service", 1000),
+        ),
+        (
+            "0::/user.slice/user-1000.slice/user@1000.service/init.scope\n",
+            OwnUnit("user@1000.service", None),
+        ),
         ("0::/user.slice/user-0.slice/session-1.scope\n", None),
         ("nonsense\n", None),
     ],
