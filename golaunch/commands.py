@@ -154,13 +154,22 @@ def _existing(path: str) -> Fleet:
 def reload(config: Config, pid: int, environ: Mapping[str, str]) -> int:
     """--reload PID, as a unit's ExecReload= (golaunch.reload), answering before systemd's
     own timeout for it (the unit's TimeoutStartSec=) runs out."""
-    from golaunch.reload.run import Deadline, environment_notifier, reload, reload_budget
+    from golaunch.reload.run import (
+        Deadline,
+        environment_notifier,
+        process_age,
+        reload,
+        reload_budget,
+    )
     from golaunch.systemd.journal import finding_fields, system_logger
     from golaunch.systemd.manager import own_start_timeout
 
     logger = system_logger(config.log.target, environ)
     program = config.program or f"PID {pid}"
-    deadline = Deadline(*reload_budget(config.reload.timeout, own_start_timeout()))
+    import time
+
+    seconds, note = reload_budget(config.reload.timeout, own_start_timeout())
+    deadline = Deadline(seconds, note, since=time.monotonic() - process_age())
 
     def log(finding: Finding) -> None:
         logger.log(finding_fields(finding, program))

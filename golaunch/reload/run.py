@@ -46,18 +46,23 @@ DEFAULT_START_TIMEOUT = 90.0  # systemd's DefaultTimeoutStartSec=
 
 
 class Deadline:
-    """The reload's deadline, on the monotonic clock, counted from golaunch's own start.
-    NOTE says what set it, when that was not reload.timeout alone."""
+    """The reload's deadline, on the monotonic clock: SECONDS from SINCE (by default now;
+    the command counts from golaunch's own start, `process_age`). NOTE says what set it,
+    when that was not reload.timeout alone."""
 
     __slots__ = ("at", "clock", "note", "seconds")
 
     def __init__(
-        self, seconds: float, note: str = "", clock: Callable[[], float] = time.monotonic
+        self,
+        seconds: float,
+        note: str = "",
+        since: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.clock = clock
         self.seconds = seconds
         self.note = note
-        self.at = clock() - process_age() + seconds
+        self.at = (clock() if since is None else since) + seconds
 
     def left(self) -> float:
         return self.at - self.clock()
