@@ -32,7 +32,8 @@ class ExitStatus:
     OSERR: Final = 71  # EX_OSERR: execve(2) of the program failed
     CANTCREAT: Final = 73  # EX_CANTCREAT: --output FILE could not be written
     # EX_TEMPFAIL: a dependency (--wait-for) did not come up in time; --reload: no
-    # confirmation in time
+    # confirmation in time; --unit/--all-units: no unit failed, some unit's check did not
+    # finish (its state is unknown)
     TEMPFAIL: Final = 75
     # EX_NOPERM: --unit: the unit runs as another user, and golaunch is not root; --reload:
     # the PID is not this unit's

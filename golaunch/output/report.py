@@ -26,6 +26,8 @@ class Report:
     binary: Mapping[str, Any] | None = None
     probes: Sequence[Mapping[str, Any]] = ()  # parsed, never run by --check
     unit: str | None = None  # --check --unit: the unit whose start this judges
+    known: bool = True  # False: the unit could not be checked (its findings say why)
+    checked_at: float | None = None  # --check --unit: when the check began (Unix seconds)
 
     @property
     def ok(self) -> bool:
@@ -41,7 +43,7 @@ def document(report: Report) -> dict[str, Any]:
     value: dict[str, Any] = {
         **({"unit": report.unit} if report.unit else {}),
         "program": report.program,
-        "ok": report.ok,
+        "ok": report.ok if report.known else None,
         "findings": [
             {
                 "check": f.check,
@@ -95,8 +97,11 @@ def render_text(report: Report) -> str:
         for p in report.probes
     ]
     failed, warned = report.count(Severity.FAIL), report.count(Severity.WARN)
-    verdict = "is ok" if report.ok else "failed"
-    lines.append(f"golaunch: check {verdict}: {failed} failed, {warned} warnings")
+    if not report.known:
+        lines.append("golaunch: check did not finish: the unit's state is unknown")
+    else:
+        verdict = "is ok" if report.ok else "failed"
+        lines.append(f"golaunch: check {verdict}: {failed} failed, {warned} warnings")
     return "\n".join(lines) + "\n"
 
 

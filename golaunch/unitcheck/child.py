@@ -9,13 +9,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import select
+import signal
+import time
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from golaunch.findings import Finding, failed
 from golaunch.host.cgroups import Limits
 from golaunch.output.report import Report, document
-from golaunch.status import UsageError
+from golaunch.status import ExitStatus, UsageError
 from golaunch.unitcheck.environment import NAME, Identity
 from golaunch.unitcheck.private import enter_service_view
 
@@ -32,7 +35,13 @@ class Job(NamedTuple):
     private: dict[str, list[str]]  # DynamicUser=: private roots and the unit's own dirs
 
 
-def in_child(job: Job, who: Identity) -> dict[str, Any]:
+# A unit's check takes well under a second; its user can stop or slow the child, which
+# runs as that user (kill(-1, SIGSTOP)), so the parent waits this long at the most.
+CHILD_TIMEOUT = 30.0
+
+
+def in_child(job: Job, who: Identity, timeout: float = CHILD_TIMEOUT) -> dict[str, Any]:
+    """The child's report, or {"unknown": why} when it gave none within TIMEOUT seconds."""
     _load_everything_first()
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -48,19 +57,41 @@ def in_child(job: Job, who: Identity) -> dict[str, Any]:
                 answer = _unseen_private(answer, blind)
         except BaseException as e:  # whatever happens, the parent gets a finding
             answer = {"error": f"{type(e).__name__}: {e}"}
-            status = 70
+            status = ExitStatus.SOFTWARE
         data = json.dumps(answer).encode()
         with os.fdopen(write_end, "wb") as out:
             out.write(data)
         os._exit(status)
     os.close(write_end)
-    with os.fdopen(read_end, "rb") as source:
-        data = source.read()
+    data, finished = _read_within(read_end, timeout)
+    os.close(read_end)
+    if not finished:
+        os.kill(pid, signal.SIGKILL)  # a stopped process dies of it too
     os.waitpid(pid, 0)
+    if not finished:
+        return {
+            "unknown": f"the check did not answer within {timeout:g} s and was stopped; the "
+            "unit's user can stop or slow the processes of its uid, the check's among them"
+        }
     try:
         return dict(json.loads(data))
     except ValueError:
         return {"error": "the check's child process gave no report"}
+
+
+def _read_within(fd: int, timeout: float) -> tuple[bytes, bool]:
+    """Everything FD gives until end of file, and whether that came within TIMEOUT."""
+    deadline = time.monotonic() + timeout
+    poll = select.poll()
+    poll.register(fd, select.POLLIN | select.POLLHUP)
+    chunks: list[bytes] = []
+    while (left := deadline - time.monotonic()) > 0:
+        if poll.poll(int(left * 1000) + 1):
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return b"".join(chunks), True
+            chunks.append(chunk)
+    return b"".join(chunks), False
 
 
 def _load_everything_first() -> None:

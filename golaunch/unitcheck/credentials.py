@@ -2,8 +2,11 @@
 
 systemd copies LoadCredential= sources and SetCredential= values into
 /run/credentials/UNIT when the unit starts; a check from outside does the same
-into a private directory of its own, owned by the unit's user, and removes it
-afterwards. A source that is gone is what would stop the next start: systemd
+into a directory of its own under /run, and removes it afterwards. The files
+are the unit's user's, readable by it alone; the directory stays root's, so that
+the user, who can stop and control the check's process, cannot change the tree
+either (a thousand nested directories once made the removal crash the run and
+left the secret behind). A source that is gone is what would stop the next start: systemd
 refuses it (243/CREDENTIALS) before golaunch runs.
 
 A secret is never staged for an identity that other processes share: the nobody
@@ -16,8 +19,8 @@ check connecting could change what the server hands out.
 
 from __future__ import annotations
 
+import contextlib
 import os
-import shutil
 import stat
 import tempfile
 from collections.abc import Mapping
@@ -40,9 +43,16 @@ class Staged:
         self.unstaged: dict[str, str] = {}
 
     def remove(self) -> None:
-        if self.directory:
-            shutil.rmtree(self.directory, ignore_errors=True)
-            self.directory = None
+        """Unlink every entry, then the directory: flat, as staged; never recursive."""
+        if not self.directory:
+            return
+        with contextlib.suppress(OSError), os.scandir(self.directory) as entries:
+            for entry in list(entries):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+        with contextlib.suppress(OSError):
+            os.rmdir(self.directory)
+        self.directory = None
 
 
 def stage(service: Mapping[str, Any], who: Identity) -> Staged:
@@ -119,10 +129,10 @@ def _write(directory: str, name: str, contents: bytes) -> None:
 
 
 def _hand_over(directory: str, who: Identity) -> None:
-    """Readable by the unit's user only, as systemd leaves /run/credentials/UNIT."""
+    """Each file readable by the unit's user only, as systemd leaves them; the directory
+    root's, searchable but not writable by anyone else (see the module)."""
     if os.geteuid() != 0:
         return
     for entry in os.listdir(directory):
         os.chown(os.path.join(directory, entry), who.uid, who.gid)
-    os.chown(directory, who.uid, who.gid)
-    os.chmod(directory, 0o500)
+    os.chmod(directory, 0o711)

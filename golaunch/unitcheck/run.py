@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from golaunch.findings import Finding, Severity, failed
+from golaunch.findings import Finding, Severity, failed, skipped
 from golaunch.output.report import Report
-from golaunch.status import PermissionRefused, UsageError
+from golaunch.status import ManagerUnavailable, PermissionRefused, UsageError
 from golaunch.systemd.manager import Manager, ServiceUnit
 from golaunch.unitcheck.child import Job, in_child
 from golaunch.unitcheck.cmdline import expand_command
@@ -86,6 +87,7 @@ def check_unit(manager: Manager, name: str, manager_environment: Sequence[str]) 
 def check_loaded(
     manager: Manager, unit: ServiceUnit, argv: list[str], manager_environment: Sequence[str]
 ) -> Report:
+    checked_at = time.time()  # the verdict is the host as it was from here on
     who, notes = identity(unit.service, unit.main_pid)
     if os.geteuid() != 0 and who.uid != os.geteuid():
         raise PermissionRefused(
@@ -125,7 +127,16 @@ def check_loaded(
         ),
     ]
     shown = {k: as_the_service_sees(v) for k, v in report.environment.items()}
-    return Report(report.program, findings, shown, report.binary, report.probes, unit=unit.name)
+    return Report(
+        report.program,
+        findings,
+        shown,
+        report.binary,
+        report.probes,
+        unit=unit.name,
+        known=report.known,
+        checked_at=checked_at,
+    )
 
 
 def _unstaged(finding: Finding, staged: Staged) -> Finding:
@@ -141,6 +152,22 @@ def _unstaged(finding: Finding, staged: Staged) -> Finding:
         severity=Severity.SKIP,
         message=f"{variable} wants credential {name!r}: {why}",
     )
+
+
+def not_golaunch_units(names: Sequence[str]) -> list[str]:
+    """The NAMES that are no golaunch unit any more: deleted (not found once loaded), or no
+    longer launching through golaunch. A unit that is merely stopped still is one."""
+    if not names:
+        return []
+    manager = Manager()
+    found = []
+    for name in names:
+        try:
+            if golaunch_command(manager.service(name)) is None:
+                found.append(name)
+        except UsageError:
+            found.append(name)
+    return found
 
 
 def golaunch_units(manager: Manager) -> list[ServiceUnit]:
@@ -164,8 +191,10 @@ def check_each(
     for unit in units:
         try:
             report = check_loaded(manager, unit, golaunch_command(unit) or [], manager_environment)
-        except (UsageError, PermissionRefused, OSError, ValueError) as e:
-            why = getattr(e, "strerror", None) or str(e)
+        except ManagerUnavailable:
+            raise
+        except Exception as e:  # one unit's trouble, whatever it is, is that unit's alone
+            why = getattr(e, "strerror", None) or f"{type(e).__name__}: {e}"
             report = Report(
                 None, [failed(NAME, f"checking {unit.name} failed: {why}")], unit=unit.name
             )
@@ -177,6 +206,8 @@ def _report(document: Mapping[str, Any], unit: str) -> Report:
     """A Report again from the child's JSON (non-UTF-8 strings came as byte lists)."""
     if "error" in document:
         return Report(None, [failed(NAME, f"checking {unit} failed: {document['error']}")])
+    if "unknown" in document:
+        return Report(None, [skipped(NAME, f"not checked: {document['unknown']}")], known=False)
     findings = [
         Finding(f["check"], Severity(f["severity"]), _text(f["message"]), _texts(f["fields"]))
         for f in document["findings"]

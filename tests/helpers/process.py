@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from tests.helpers.paths import BASE_PATH
 
@@ -47,3 +48,24 @@ class NotifyListener:
                 received.append(self.sock.recv(65536).decode())
             except TimeoutError:
                 return received
+
+
+def as_user(uid: int, function: Callable[[], str]) -> str:
+    """Run FUNCTION in a forked child with uid UID; return what it returned (or raised)."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: drop privileges, call, report, leave without cleanup
+        os.close(read_end)
+        try:
+            os.setgid(uid)
+            os.setuid(uid)
+            result = function()
+        except Exception as e:  # reported to the parent as text
+            result = f"{type(e).__name__}: {e}"
+        os.write(write_end, result.encode())
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as f:
+        output = f.read().decode()
+    os.waitpid(pid, 0)
+    return output

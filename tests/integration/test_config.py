@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 
 from golaunch.config.file import ConfigFile, read_config_file
 from golaunch.config.validate import ConfigInvalid, validate
-from tests.helpers.process import run_golaunch
+from tests.helpers.process import as_user, run_golaunch
 
 
 def _check_json(*args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
@@ -40,27 +39,6 @@ def test_unusable_config_file_exits_78_naming_it(tmp_path: Path, make, expected:
     (finding,) = report["findings"]
     assert finding["check"] == "config" and finding["severity"] == "fail"
     assert str(path) in finding["message"] and expected in finding["message"]
-
-
-def as_user(uid: int, function: Callable[[], str]) -> str:
-    """Run FUNCTION in a forked child with uid UID; return what it returned (or raised)."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: drop privileges, call, report, leave without cleanup
-        os.close(read_end)
-        try:
-            os.setgid(uid)
-            os.setuid(uid)
-            result = function()
-        except Exception as e:  # reported to the parent as text
-            result = f"{type(e).__name__}: {e}"
-        os.write(write_end, result.encode())
-        os._exit(0)
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as f:
-        output = f.read().decode()
-    os.waitpid(pid, 0)
-    return output
 
 
 def test_golaunch_config_variable_names_the_file(tmp_path: Path) -> None:

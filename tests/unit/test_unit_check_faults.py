@@ -4,9 +4,12 @@ reads them, the working directory, one bad unit among many, and --output's modes
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import socket
 import stat
+import subprocess
 import threading
 from pathlib import Path
 from typing import Any
@@ -16,7 +19,7 @@ import pytest
 from golaunch.findings import Finding, Severity, failed
 from golaunch.output.atomic import write_atomically
 from golaunch.output.report import Report
-from golaunch.status import UsageError
+from golaunch.status import ExitStatus, UsageError
 from golaunch.systemd.manager import ServiceUnit
 from golaunch.unitcheck import run as unit_run
 from golaunch.unitcheck.child import working_directory
@@ -25,6 +28,7 @@ from golaunch.unitcheck.credentials import stage
 from golaunch.unitcheck.envfile import environment_file_assignments, parse_environment_file
 from golaunch.unitcheck.environment import NOBODY, Identity, identity, rebuild
 from golaunch.unitcheck.run import check_each, golaunch_command, golaunch_units
+from tests.helpers.process import as_user
 
 NOBODY_ID = Identity(NOBODY, NOBODY, [], "nobody", "/", "/usr/sbin/nologin")
 
@@ -64,10 +68,42 @@ def test_staged_credentials_are_the_units_alone(tmp_path: Path) -> None:
         assert staged.directory is not None
         directory = os.stat(staged.directory)
         entry = os.stat(os.path.join(staged.directory, "db"))
-        assert (directory.st_uid, stat.S_IMODE(directory.st_mode)) == (4242, 0o500)
+        # The files are the user's; the directory stays root's (issue 31, item 16).
+        assert (directory.st_uid, stat.S_IMODE(directory.st_mode)) == (0, 0o711)
         assert (entry.st_uid, stat.S_IMODE(entry.st_mode)) == (4242, 0o400)
+        secret_copy = Path(staged.directory, "db")
+        assert as_user(4242, secret_copy.read_text) == "TOP-SECRET"
+        # The user, who controls the check's process, cannot grow the tree root removes.
+        nest = os.path.join(staged.directory, "nest")
+
+        def nest_a_directory() -> str:
+            os.mkdir(nest)
+            return "made"
+
+        made = as_user(4242, nest_a_directory)
+        assert made.startswith("PermissionError"), made
     finally:
         staged.remove()
+    assert not os.path.exists(staged.directory or "/nonexistent")
+
+
+def test_removal_is_flat_and_bounded(tmp_path: Path) -> None:
+    """Whatever the directory holds, removal unlinks its entries and never descends: a
+    deep tree once made shutil.rmtree crash the run and leave the secret behind."""
+    secret = tmp_path / "secret"
+    secret.write_text("TOP-SECRET")
+    staged = stage({"LoadCredential": [("db", str(secret))]}, NOBODY_ID._replace(uid=os.geteuid()))
+    assert staged.directory is not None
+    directory = staged.directory
+    deep = directory
+    for _ in range(1200):  # deeper than Python's recursion limit
+        deep = os.path.join(deep, "d")
+        os.mkdir(deep)
+    try:
+        staged.remove()  # no RecursionError, no exception at all
+        assert os.listdir(directory) == ["d"]  # the secret went; the tree was not walked
+    finally:
+        subprocess.run(["rm", "-rf", directory], check=True)
 
 
 def test_unstaged_credentials_are_a_skip_not_a_failure(tmp_path: Path) -> None:
@@ -269,6 +305,36 @@ def test_a_vanished_unit_is_skipped_and_a_failing_one_is_its_own_finding(
     assert "Input/output error" in reports[0].findings[0].message
 
 
+def test_a_unit_not_checked_in_time_is_unknown_and_the_others_count(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Issue 31, item 15: the child that gave no answer makes its unit unknown (exit 75,
+    JSON "ok": null, its last metrics kept); the other units are checked and reported."""
+    from golaunch import commands
+    from golaunch.output.metrics import Fleet, from_text, render
+
+    unknown = unit_run._report({"unknown": "the check did not answer within 30 s"}, "a")
+    assert not unknown.known and unknown.ok  # nothing failed; nothing is known either
+    a = dataclasses.replace(unknown, unit="a.service", checked_at=200.0)
+    b = Report("/opt/x", [Finding("program", Severity.PASS, "ok")], unit="b.service")
+    monkeypatch.setattr(unit_run, "check_units", lambda *args, **kw: ([a, b], []))
+    assert commands.check_units([], True, "json", None) == ExitStatus.TEMPFAIL
+    shown = {d["unit"]: d for d in json.loads(capsys.readouterr().out)["units"]}
+    assert shown["a.service"]["ok"] is None and shown["b.service"]["ok"] is True
+    assert "did not answer" in shown["a.service"]["findings"][0]["message"]
+    assert commands.check_units([], True, "text", None) == ExitStatus.TEMPFAIL
+    text = capsys.readouterr().out
+    assert "check did not finish: the unit's state is unknown" in text
+    assert text.count("check is ok") == 1  # b.service's alone
+    # The unit's last verdict stands in the metrics file; the checked unit's is new.
+    output = tmp_path / "golaunch.prom"
+    output.write_text(render(Fleet({"a.service": 0}, {}, 50.0, {"a.service": 40.0}), "prometheus"))
+    assert commands.check_units([], True, "prometheus", str(output)) == ExitStatus.TEMPFAIL
+    fleet = from_text(output.read_text())
+    assert fleet.startable == {"a.service": 0, "b.service": 1}
+    assert fleet.checked["a.service"] == 40.0 and fleet.timestamp and fleet.timestamp > 50
+
+
 # --- 19: --output keeps a report's mode ------------------------------------------------------
 
 
@@ -288,6 +354,30 @@ def test_a_report_keeps_its_files_mode_and_metrics_are_world_readable(tmp_path: 
     metrics = tmp_path / "golaunch.prom"
     write_atomically(str(metrics), "# EOF\n", 0o644)
     assert stat.S_IMODE(metrics.stat().st_mode) == 0o644
+
+
+@pytest.mark.parametrize("planted", ["symlink", "fifo", "directory"])
+def test_the_metrics_lock_is_never_followed_or_waited_on(tmp_path: Path, planted: str) -> None:
+    """Issue 31, item 11: whoever can write the textfile directory plants the lock's name;
+    root must not create or truncate a file elsewhere through it, nor hang on a FIFO."""
+    from golaunch import commands
+    from golaunch.status import OutputFileError
+
+    target = tmp_path / "elsewhere" / "nologin"
+    target.parent.mkdir()
+    lock = tmp_path / ".golaunch.prom.lock"
+    if planted == "symlink":
+        lock.symlink_to(target)
+    elif planted == "fifo":
+        os.mkfifo(lock)
+    else:
+        lock.mkdir()
+    report = Report("/opt/x", [Finding("program", Severity.PASS, "ok")], unit="a.service")
+    output = str(tmp_path / "golaunch.prom")
+    with pytest.raises(OutputFileError) as refused:
+        commands._emit_metrics([report], [], "prometheus", output, (1.0, ["a.service"]))
+    assert refused.value.status == ExitStatus.CANTCREAT and str(lock) in str(refused.value)
+    assert not target.exists() and not os.path.exists(output)
 
 
 # --- 11: the deprecated MemoryLimit= of a stopped unit ----------------------------------------
