@@ -101,41 +101,58 @@ def check_units(
     (golaunch.unitcheck). Unlike the other commands it forks, becomes each unit's user and
     stages credentials, all inside golaunch.unitcheck.run. MERGE: refresh these units'
     series in OUTPUT; a unit that is gone loses its series."""
+    import time
+
     from golaunch.unitcheck.run import check_units as collect
 
+    listed_at = time.time()
     reports, gone = collect(names, all_units, missing_ok=merge)
     if report_format in ("prometheus", "openmetrics"):
-        _emit_metrics(reports, gone, report_format, output, merge)
+        from golaunch.output.metrics import unit_of
+
+        listing = None if merge else (listed_at, [unit_of(r) for r in reports])
+        _emit_metrics(reports, gone, report_format, output, listing)
     else:
         from golaunch.output.report import render_units
 
         single = len(names) == 1 and not all_units
         # Text and JSON hold the services' environments: the file keeps its mode.
         _emit(render_units(reports, report_format == "json", single), output)
-    return ExitStatus.OK if all(r.ok for r in reports) else ExitStatus.CONFIG
+    if not all(r.ok for r in reports):
+        return ExitStatus.CONFIG
+    # A unit whose check could not finish: nothing is known of it, so try again.
+    return ExitStatus.OK if all(r.known for r in reports) else ExitStatus.TEMPFAIL
 
 
 def _emit_metrics(
-    reports: Sequence[Report], gone: Sequence[str], fmt: str, output: str | None, merge: bool
+    reports: Sequence[Report],
+    gone: Sequence[str],
+    fmt: str,
+    output: str | None,
+    listing: tuple[float, list[str]] | None,
 ) -> None:
     """Metrics for node_exporter, another user: world-readable. Writers of one file take
-    turns (the hourly run and each refresh), so that none loses another's series."""
-    import time
-
+    turns (the hourly run and each refresh), and each keeps, unit by unit, the newest
+    verdict (golaunch.output.metrics.combined). LISTING: the run over every unit's time
+    and units; None for a refresh, which also drops the units the file holds that are no
+    golaunch units any more."""
     from golaunch.output import metrics
 
-    fresh = metrics.from_reports(reports, None if merge else time.time())
+    fresh = metrics.from_reports(reports, listing[0] if listing else None)
     if output is None:
         _write(metrics.render(fresh, fmt))
         return
     from golaunch.output.atomic import exclusive
 
+    if listing is None:
+        from golaunch.unitcheck.run import not_golaunch_units
+
+        others = set(_existing(output).startable) - set(fresh.startable) - set(gone)
+        gone = [*gone, *not_golaunch_units(sorted(others))]
     try:
         with exclusive(output):
-            if merge:
-                units = [*map(metrics.unit_of, reports), *gone]
-                fresh = metrics.merged(_existing(output), fresh, units)
-            _emit(metrics.render(fresh, fmt), output, 0o644)
+            written = metrics.combined(_existing(output), fresh, gone, listing)
+            _emit(metrics.render(written, fmt), output, 0o644)
     except OSError as e:
         raise OutputFileError(f"cannot write {output}: {e.strerror or e}") from None
 
@@ -148,7 +165,7 @@ def _existing(path: str) -> Fleet:
     try:
         return metrics.from_text(read_regular_file(path, 64 << 20).decode("utf-8", "replace"))
     except (OSError, ValueError):
-        return metrics.Fleet({}, {}, None)
+        return metrics.Fleet({}, {}, None, {})
 
 
 def reload(config: Config, pid: int, environ: Mapping[str, str]) -> int:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,8 +34,6 @@ def write_atomically(path: str, text: str, mode: int | None = None) -> None:
 
 def _mode(path: str) -> int:
     """The mode PATH has, or what open(2) would give it new: 0666 less the umask."""
-    import stat
-
     try:
         return stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:
@@ -49,9 +49,22 @@ def exclusive(path: str) -> Iterator[None]:
     import fcntl
 
     directory, name = os.path.split(os.path.abspath(path))
-    fd = os.open(os.path.join(directory, f".{name}.lock"), os.O_WRONLY | os.O_CREAT, 0o600)
+    lock = os.path.join(directory, f".{name}.lock")
+    # Whoever can write the directory could put a symlink there: root must not follow it
+    # and create or truncate a file elsewhere (/etc/nologin). O_NOFOLLOW refuses a link.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
     try:
+        fd = os.open(lock, flags, 0o600)
+    except OSError as e:  # ELOOP, EISDIR, ENXIO (a FIFO): something else took the name
+        raise OSError(e.errno, _no_lock(lock, e.strerror)) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # a device put in its place
+            raise OSError(errno.EINVAL, _no_lock(lock, "not a regular file"))
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)
+
+
+def _no_lock(lock: str, why: str | None) -> str:
+    return f"cannot use the lock {lock} ({why}): it must be a regular file; remove what is there"

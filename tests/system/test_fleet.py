@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -181,6 +182,43 @@ def test_all_units_as_openmetrics_read_by_node_exporter(machine: Machine, go_ser
     assert f'golaunch_unit_startable{{unit="{broken}"}} 0' in scraped
     assert "node_textfile_scrape_error 0" in scraped
     machine.run("systemctl", "stop", exporter)
+
+
+@pytest.mark.usefixtures("app")
+def test_a_refresh_drops_units_that_are_gone_and_keeps_stopped_ones(
+    machine: Machine, go_server: Path
+) -> None:
+    """With the timer off (the default install) refreshes are the only writers: each drops
+    the series of units that were deleted or no longer launch through golaunch, so they
+    do not live for ever; a unit merely stopped keeps its own (issue 31, item 14)."""
+    deleted, converted, stopped = (
+        "fleet-deleted.service",
+        "fleet-plain.service",
+        "fleet-stopped.service",
+    )
+    machine.install(
+        {name: unit(f"{GOLAUNCH} -- {go_server}") for name in (deleted, converted, stopped)}
+    )
+    machine.run("mkdir", "-p", "/run/fleet-merge")
+    output = "/run/fleet-merge/golaunch.prom"
+    for name in (deleted, converted, stopped):
+        refresh = machine.run(
+            str(GOLAUNCH), "--check", "--unit", name, "--format", "prometheus", "--merge",
+            "--output", output, check=False,
+        )  # fmt: skip
+        assert refresh.returncode in (0, 78), refresh.stderr
+    (machine.root / "run/systemd/system" / deleted).unlink()
+    machine.install({converted: unit(f"{go_server}")})  # launches without golaunch now
+    refresh = machine.run(
+        str(GOLAUNCH), "--check", "--unit", APP, "--format", "prometheus", "--merge",
+        "--output", output, check=False,
+    )  # fmt: skip
+    assert refresh.returncode == 0, refresh.stderr
+    text = (machine.root / output.lstrip("/")).read_text()
+    units = set(re.findall(r'golaunch_unit_startable\{unit="([^"]+)"\}', text))
+    assert units == {stopped, APP}, text
+    assert f'golaunch_unit_check_timestamp_seconds{{unit="{APP}"}}' in text
+    assert "golaunch_check_timestamp_seconds " not in text  # no full run: none to be stale
 
 
 def test_no_bus_no_answer(machine: Machine) -> None:
