@@ -7,12 +7,11 @@ routing to a webhook receiver here, with the example route of monitoring/."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
@@ -232,14 +231,63 @@ def test_a_refused_start_reaches_a_person_and_so_does_its_fix(
     print(f"fixed start -> resolved: {resolved - fixed:.1f} s")
 
 
-def test_a_check_file_three_hours_old_is_stale(machine: Machine, chain: Receiver) -> None:
-    since = time.monotonic()
+def rewrite(machine: Machine, change: Callable[[str], str]) -> None:
+    """The metrics file, changed by CHANGE, replaced as golaunch replaces it (rename)."""
     path = machine.root / OUTPUT.lstrip("/")
+    fresh = path.with_name(".golaunch.prom.test")
+    fresh.write_text(change(path.read_text()))
+    fresh.chmod(0o644)
+    fresh.rename(path)
+
+
+def test_a_full_run_three_hours_old_is_stale_and_a_run_renews_it(
+    machine: Machine, chain: Receiver
+) -> None:
+    """Staleness is the hourly run's timestamp, whatever renews the file (issue 31, 14)."""
+    since = time.monotonic()
     three_hours_ago = time.time() - 3 * 3600
-    os.utime(path, (three_hours_ago, three_hours_ago))
+    rewrite(
+        machine,
+        lambda text: re.sub(
+            r"^golaunch_check_timestamp_seconds .*$",
+            f"golaunch_check_timestamp_seconds {three_hours_ago}",
+            text,
+            flags=re.MULTILINE,
+        ),
+    )
     wait_until(
         "the stale alert",
         lambda: chain.first("firing", since, alertname="GolaunchChecksStale"),
         timeout=60,
     )
+    renewed = time.monotonic()
     machine.start_ok("golaunch-check.service")  # a run renews it
+    wait_until(
+        "the stale alert to resolve",
+        lambda: chain.first("resolved", renewed, alertname="GolaunchChecksStale"),
+        timeout=60,
+    )
+
+
+def test_a_file_node_exporter_cannot_read_pages(machine: Machine, chain: Receiver) -> None:
+    """node_exporter 1.5 drops every series of a file with a bad line and keeps only
+    node_textfile_scrape_error 1: the page says so (issue 31, item 13)."""
+    since = time.monotonic()
+    rewrite(machine, lambda text: text + "golaunch_broken{ this is no metric line\n")
+    page = wait_until(
+        "the page for the unreadable file",
+        lambda: chain.first("firing", since, alertname="GolaunchMetricsGone"),
+        timeout=60,
+    )
+    assert any(
+        p["receiver"] == "golaunch-pager" and a["labels"]["alertname"] == "GolaunchMetricsGone"
+        for when, p in chain.received if when >= since for a in p["alerts"]
+    )  # fmt: skip
+    print(f"unreadable file -> page: {page - since:.1f} s")
+    rewritten = time.monotonic()
+    machine.start_ok("golaunch-check.service")  # what the alert says to do: a new file
+    wait_until(
+        "the page to resolve",
+        lambda: chain.first("resolved", rewritten, alertname="GolaunchMetricsGone"),
+        timeout=60,
+    )
