@@ -6,7 +6,8 @@ environment never come from a file. A full start that launches also records
 what its checks read (golaunch.inputs.trace) and keeps a *plan*:
 
 - the key: a digest of this start's inputs (command line, environment, the
-  configuration read, the user, golaunch's own code and interpreter);
+  configuration read, the user, golaunch's own code and interpreter, and whether it
+  runs in a unit, a container or a shell);
 - the calls its checks made, and one digest of what they saw;
 - a digest of the launch it decided (program, argv, environment, ...);
 - its journal entries (the warnings of a start that passed).
@@ -37,6 +38,7 @@ import os
 import sys
 
 from golaunch import __version__
+from golaunch.host.surroundings import surroundings
 from golaunch.inputs.digest import digest
 from golaunch.inputs.trace import fingerprint, fingerprint_now, well_formed
 from golaunch.launch import store
@@ -144,6 +146,9 @@ def plan_key(argv: Sequence[str], environ: Mapping[str, str], plain: PlainConfig
     for name in sorted(environ):
         value = _per_start(name, environ[name], pid)
         hashed.update(f"env\0{name}\0{value}\0".encode("utf-8", "surrogateescape"))
+    # Where golaunch runs decides advice and questions (golaunch.host.surroundings), from
+    # files outside the environment: a unit's start and a shell's never share a plan.
+    hashed.update(f"where\0{surroundings(environ)}\0".encode())
     configuration = f"config\0{plain.path}\0{plain.values!r}\0"
     hashed.update(configuration.encode("utf-8", "surrogateescape"))
     return str(hashed.hexdigest())
