@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PACKAGES := golang-go gcc libc6-dev acl prometheus-node-exporter prometheus prometheus-alertmanager mandoc man-db debhelper lintian rpm cpio python3.11-venv python3-pip python3-setuptools podman runc catatonit debootstrap
+APT_PACKAGES := golang-go gcc libc6-dev acl prometheus-node-exporter prometheus prometheus-alertmanager mandoc man-db debhelper lintian rpm cpio python3.11-venv python3-pip python3-setuptools podman runc catatonit debootstrap valgrind
 APT_STAMP := build/.apt-installed
 
 .PHONY: all venv deps demo test lint unit coverage bench stress clean deb rpm packages

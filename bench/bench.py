@@ -18,6 +18,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+import instructions  # noqa: E402  (bench/instructions.py, beside this file)
 import readiness  # noqa: E402  (bench/readiness.py, beside this file)
 
 import units  # noqa: E402  (bench/units.py, beside this file)
@@ -283,6 +284,7 @@ def main() -> None:
         before, after = compared[label]
         print(f"  {TITLES[label]:<16} {before:>7.1f} ms -> {after:>6.1f} ms")
     shutil.rmtree(cache, ignore_errors=True)
+    instructions.report(WORK / "instructions", launch[len(GOLAUNCH) :], programs["cgo"], env)
     readiness.report(WORK)
     units.report(WORK / "units")
 
