@@ -1,9 +1,14 @@
-"""What golaunch can be asked to do: launch, check, print the environment, or refuse.
+"""What golaunch can be asked to do, one function each, each returning the exit status:
+launch (check, then exec), check (print a report), check_units (a report per unit, or
+metrics), reload (signal a running program and confirm), print_env, and refuse (a
+configuration that did not validate, reported as the launch or check it was meant for).
 
-Each takes a validated configuration (or, for refuse, the findings that say why
-there is none) and returns the exit status. `launch` hands its side effects to
-golaunch.launch.startup; `check_units` has its own (a child per unit, staged
-credentials), inside golaunch.unitcheck; the others only print.
+Each takes what it works on: launch, check, reload and print_env a validated
+configuration; check_units the unit names; refuse the findings that say why there
+is no configuration. Side effects live where they belong: a launch's and a
+refusal's in golaunch.launch (the journal, STATUS=, the exec), check_units' in
+golaunch.unitcheck (a child per unit, staged credentials), reload's in
+golaunch.reload (the signal); the rest print, or write --output.
 """
 
 from __future__ import annotations
@@ -22,7 +27,6 @@ from golaunch.status import ExitStatus, OutputFileError, StandardOutputError
 
 if TYPE_CHECKING:
     from golaunch.config.plain import PlainConfig
-    from golaunch.launch.finish import Launch
     from golaunch.output.metrics import Fleet
     from golaunch.output.report import Report
 
@@ -37,23 +41,17 @@ def launch(
     """Check and start the program. PLAIN, when given, is the configuration as this start
     read it (golaunch.config.plain), with golaunch's command line ARGV: a start that
     launches then keeps its verdict for the next one (golaunch.launch.plan)."""
-    from golaunch.launch import plan
+    import contextlib
+
     from golaunch.launch.effects import system_effects
+    from golaunch.launch.plan import keeper
     from golaunch.launch.startup import start
 
     effects = system_effects(config.log.target, environ)
-    if plain is None or not plan.plannable(plain.values):
-        return start(build_context(config, environ, config_path=config_path), effects)
-    from golaunch.inputs.trace import Recorder
-
-    recorder = Recorder()
-    with recorder:
+    keeping = keeper(argv, environ, plain)
+    with keeping.recorder if keeping else contextlib.nullcontext():
         ctx = build_context(config, environ, config_path=config_path)
-
-    def remember(decided: Launch) -> None:
-        plan.remember(argv, environ, plain, recorder, decided)
-
-    return start(ctx, effects, recorder, remember)
+    return start(ctx, effects, keeping)
 
 
 def launch_read(argv: Sequence[str], environ: Mapping[str, str], plain: PlainConfig) -> int | None:
@@ -175,8 +173,8 @@ def reload(config: Config, pid: int, environ: Mapping[str, str]) -> int:
         Deadline,
         environment_notifier,
         process_age,
-        reload,
         reload_budget,
+        reload_program,
     )
     from golaunch.systemd.journal import finding_fields, system_logger
     from golaunch.systemd.manager import own_start_timeout
@@ -191,7 +189,8 @@ def reload(config: Config, pid: int, environ: Mapping[str, str]) -> int:
     def log(finding: Finding) -> None:
         logger.log(finding_fields(finding, program))
 
-    return reload(config.reload, pid, environment_notifier(environ), log, deadline=deadline)
+    notifier = environment_notifier(environ)
+    return reload_program(config.reload, pid, notifier, log, deadline=deadline)
 
 
 def print_env(config: Config, environ: Mapping[str, str]) -> int:
@@ -214,12 +213,14 @@ def refuse(
         as_json = options["as_json"] or options.get("report_format") == "json"
         _print_report(Report(program, findings), as_json, options.get("output"))
         return ExitStatus.CONFIG
+    from golaunch.launch import finish
     from golaunch.launch.effects import system_effects
-    from golaunch.launch.startup import refuse_start
+    from golaunch.launch.startup import connect
 
     notify_mode = resolve_notify_mode(options["notify"] or "auto", environ)
     effects = system_effects(options["log_target"] or "auto", environ)
-    return refuse_start(findings, program or "(unknown)", notify_mode, environ, effects)
+    notifier, _ = connect(notify_mode, environ, effects, None)
+    return finish.refuse(findings, program or "(unknown)", notifier, effects)
 
 
 def _print_report(report: Report, as_json: bool, output: str | None = None) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 
@@ -162,3 +162,8 @@ def noted(check: str, message: str, **fields: str) -> Finding:
 
 def skipped(check: str, message: str, **fields: str) -> Finding:
     return Finding(check, Severity.SKIP, message, fields)
+
+
+def first_failure(findings: Iterable[Finding]) -> Finding | None:
+    """The first finding that fails, or None: whether a start, a check or a report passed."""
+    return next((f for f in findings if f.severity is Severity.FAIL), None)

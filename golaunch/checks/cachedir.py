@@ -38,14 +38,16 @@ def judge(ctx: LaunchContext, directory: GoDir, other: GoDir) -> list[Finding]:
         if not required:
             later = f"{where} does not exist; the go command creates it if it ever runs"
             return [passed(check, later, **fields)]
-        problem = _creatable(directory.value, ctx.config.go, ctx.cache_fix(directory.name))
+        problem = _creatable(
+            directory.value, ctx.config.go, ctx.cache_fix(directory.name), ctx.euid
+        )
         if problem is None:
             later = f"{where} does not exist yet; launch creates it (0700)"
             return [passed(check, later, **fields)]
     if problem is None and not os.path.isdir(directory.value):
         problem = "exists but is not a directory"
     if problem is None:
-        problem = _usable(directory.value, ctx.config.go.min_free_mb, ctx.surroundings)
+        problem = _usable(directory.value, ctx.config.go.min_free_mb, ctx.surroundings, ctx.euid)
     if problem is None:
         return [passed(check, where, **fields)]
     if not required:
@@ -80,7 +82,7 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip("/") + "/")
 
 
-def _creatable(path: str, go: GoConfig, fix: str) -> str | None:
+def _creatable(path: str, go: GoConfig, fix: str, euid: int) -> str | None:
     """What would stop launch from creating PATH: judged on its nearest existing ancestor.
     FIX: how to get a writable cache where golaunch runs."""
     if not go.create_dirs:
@@ -97,7 +99,7 @@ def _creatable(path: str, go: GoConfig, fix: str) -> str | None:
     if vfs.f_flag & os.ST_RDONLY:
         return f"cannot be created: {ancestor} is on a read-only filesystem; {fix}"
     if not os.access(ancestor, os.W_OK | os.X_OK, effective_ids=_EFFECTIVE):
-        return f"cannot be created: uid {os.geteuid()} cannot write to {ancestor}; {fix}"
+        return f"cannot be created: uid {euid} cannot write to {ancestor}; {fix}"
     problem = volatile.space_shortage(ancestor, go.min_free_mb)
     return problem and f"would be created in {ancestor}, which {problem}"
 
@@ -112,12 +114,12 @@ def not_created(directory: GoDir, error: OSError, fix: str) -> Finding:
     )
 
 
-def _usable(path: str, min_free_mb: int, where: str) -> str | None:
+def _usable(path: str, min_free_mb: int, where: str, euid: int) -> str | None:
     try:
         info = os.stat(path)
     except OSError as e:
         return f"cannot be examined: {e.strerror}"
-    problem = _link_problem(path, where)
+    problem = _link_problem(path, where, euid)
     if problem:
         return problem
     real = os.path.realpath(path)
@@ -127,7 +129,6 @@ def _usable(path: str, min_free_mb: int, where: str) -> str | None:
             f"is world-writable{via} ({stat.filemode(info.st_mode)}): anyone could poison "
             f"the cache; chmod o-w {real}"
         )
-    euid = os.geteuid()
     if info.st_uid not in (euid, 0):
         # Whoever owns the cache can swap the build outputs the go command trusts.
         return (
@@ -154,7 +155,7 @@ def _instead(where: str) -> str:
     return "use a volume of its own" if where == surroundings.CONTAINER else "use CacheDirectory="
 
 
-def _link_problem(path: str, where: str) -> str | None:
+def _link_problem(path: str, where: str, euid: int) -> str | None:
     """A cache reached through a symlink is only as safe as the directory holding the link:
     whoever can write there can point it elsewhere after the check."""
     if not os.path.islink(path):
@@ -164,7 +165,7 @@ def _link_problem(path: str, where: str) -> str | None:
         info = os.stat(parent)
     except OSError as e:
         return f"is a symlink in {parent}, which cannot be examined: {e.strerror}"
-    who = other_writers(parent, info, uids=(os.geteuid(), 0), gids=(), sticky_is_safe=True)
+    who = other_writers(parent, info, uids=(euid, 0), gids=(), sticky_is_safe=True)
     if not who:
         return None
     return (

@@ -1,7 +1,11 @@
-"""The config check's warnings: settings that validate but cannot do what they say.
+"""The config check: settings that validate but cannot do what they say here.
 
-Its failures (a configuration that does not validate) are worded where validation
-happens, in golaunch/config/validate.py and golaunch/config/rules.py.
+It warns about keep patterns that can never match, fails a probe with nobody to
+tell (warns, when only the missing NOTIFY_SOCKET says so), and fails a watchdog
+nothing would ping, or one whose WATCHDOG_USEC or WATCHDOG_PID systemd could not
+have written. A configuration that does not validate never gets this far:
+those failures are worded where validation happens (golaunch/config/validate.py,
+golaunch/config/rules.py) and reported under the same check name.
 """
 
 from __future__ import annotations
@@ -44,12 +48,12 @@ def _watchdog_problems(ctx: LaunchContext) -> list[Finding]:
     program every WatchdogSec=, a restart loop with no word of why."""
     notify = ctx.config.notify
     try:
-        usec = watchdog_usec(ctx.inherited, os.getpid())
+        usec = watchdog_usec(ctx.environ, os.getpid())
     except ValueError as e:
         return [failed(NAME, f"{e}; golaunch cannot know how often to ping the watchdog")]
     if notify.watchdog and usec is None:
         # Outside systemd (--check from a shell) nothing sets it: said, not refused.
-        report = failed if ctx.inherited.get("NOTIFY_SOCKET") else warned
+        report = failed if ctx.environ.get("NOTIFY_SOCKET") else warned
         return [report(NAME, "notify.watchdog needs WatchdogSec= in the unit (no WATCHDOG_USEC)")]
     if usec is not None and not notify.watchdog and ctx.notify_mode != "passthrough":
         return [

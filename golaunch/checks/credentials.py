@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from golaunch.findings import Finding, failed, passed
 from golaunch.host.context import LaunchContext
-from golaunch.host.credentials import MAX_CREDENTIAL_BYTES, Credential, Problem
+from golaunch.host.credentials import MAX_CREDENTIAL_BYTES, Credential, Unusable
 
 NAME = "credentials"
 
@@ -36,14 +36,14 @@ def check(ctx: LaunchContext) -> list[Finding]:
 
 # What is wrong, as the rest of "VAR wants credential 'NAME', which ...".
 _WORDS = {
-    Problem.NO_DIRECTORY: "cannot be read: there is no $CREDENTIALS_DIRECTORY (the unit "
+    Unusable.NO_DIRECTORY: "cannot be read: there is no $CREDENTIALS_DIRECTORY (the unit "
     "passes no credentials); add LoadCredential= or SetCredential= to the unit",
-    Problem.MISSING: "is not in $CREDENTIALS_DIRECTORY; add LoadCredential=NAME:PATH or "
+    Unusable.MISSING: "is not in $CREDENTIALS_DIRECTORY; add LoadCredential=NAME:PATH or "
     "SetCredential=NAME:VALUE to the unit",
-    Problem.NOT_REGULAR: "{detail}",
-    Problem.UNREADABLE: "cannot be read: {detail}",
-    Problem.TOO_LARGE: f"is larger than {MAX_CREDENTIAL_BYTES} bytes, too large for a variable",
-    Problem.NUL: "contains a NUL byte, which no variable can hold; use credentials.file_env",
+    Unusable.NOT_REGULAR: "{detail}",
+    Unusable.UNREADABLE: "cannot be read: {detail}",
+    Unusable.TOO_LARGE: f"is larger than {MAX_CREDENTIAL_BYTES} bytes, too large for a variable",
+    Unusable.NUL: "contains a NUL byte, which no variable can hold; use credentials.file_env",
 }
 
 

@@ -47,7 +47,7 @@ def check(ctx: LaunchContext) -> list[Finding]:
             )
         ]
     fit = passed(NAME, f"arguments and environment fit ({size} of {limit} bytes)")
-    left_out = dropped(ctx.inherited, ctx.environment)
+    left_out = dropped(ctx.environ, ctx.environment)
     return [fit, *([noted(NAME, dropped_message(left_out))] if left_out else [])]
 
 

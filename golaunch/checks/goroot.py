@@ -8,17 +8,12 @@ import stat
 from golaunch.findings import Finding, failed, passed, skipped, warned
 from golaunch.host.context import LaunchContext
 
-
-def _toolchain_needed(ctx: LaunchContext) -> bool:
-    return ctx.config.go.required or ctx.config.go.version is not None
-
-
 NAME = "goroot"
 
 
 def check(ctx: LaunchContext) -> list[Finding]:
     if ctx.goroot is None:
-        if _toolchain_needed(ctx):
+        if ctx.toolchain_required:  # golaunch.host.context.requires_toolchain says why
             return [
                 failed(
                     NAME,

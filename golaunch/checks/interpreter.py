@@ -27,7 +27,7 @@ def check(ctx: LaunchContext) -> list[Finding]:
             failed(
                 NAME,
                 f"the ELF interpreter {interpreter} of {inspection.path} "
-                f"{predicate(problem)}: "
+                f"{predicate(problem, ctx.euid)}: "
                 "exec would fail with 'No such file or directory'; install the C library it "
                 "was built for, or build with CGO_ENABLED=0",
                 **fields,

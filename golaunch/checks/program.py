@@ -6,11 +6,9 @@ interpreter check uses for ld.so.
 
 from __future__ import annotations
 
-import os
-
 from golaunch.findings import Finding, failed, passed
 from golaunch.host.context import LaunchContext
-from golaunch.host.program import FileProblem, Problem
+from golaunch.host.program import FileProblem, Unrunnable
 
 NAME = "program"
 
@@ -29,7 +27,7 @@ def check(ctx: LaunchContext) -> list[Finding]:
         ]
     inspection = ctx.inspection
     if inspection.problem:
-        return [failed(NAME, describe(inspection.problem), **fields)]
+        return [failed(NAME, describe(inspection.problem, ctx.euid), **fields)]
     what = inspection.description
     if inspection.script_interpreter:
         what = f"a script for {inspection.script_interpreter} ({what})"
@@ -40,41 +38,42 @@ def check(ctx: LaunchContext) -> list[Finding]:
     return [passed(NAME, f"{ctx.program}: {what}", **fields)]
 
 
-def describe(problem: FileProblem) -> str:
+def describe(problem: FileProblem, euid: int) -> str:
     """The whole sentence: the file, what is wrong with it, and the fix where there is one."""
     if problem.script:
-        return f"{problem.script} is a script for {problem.path}, which {predicate(problem)}"
-    return f"{problem.path} {predicate(problem)}"
+        return f"{problem.script} is a script for {problem.path}, which {predicate(problem, euid)}"
+    return f"{problem.path} {predicate(problem, euid)}"
 
 
 # What is wrong with a file, as the rest of a sentence that starts with its path.
 _PREDICATES = {
-    Problem.MISSING: "does not exist",
-    Problem.DANGLING_SYMLINK: "is a dangling symlink",
-    Problem.SYMLINK_LOOP: "is a symlink loop",
-    Problem.UNEXAMINABLE: "cannot be examined: {detail}",
-    Problem.DIRECTORY: "is a directory, not a program",
-    Problem.NOT_REGULAR: "is not a regular file",
-    Problem.NOT_EXECUTABLE: "is not executable by uid {euid} ({detail}); chmod +x it",
-    Problem.NOEXEC_MOUNT: (
+    Unrunnable.MISSING: "does not exist",
+    Unrunnable.DANGLING_SYMLINK: "is a dangling symlink",
+    Unrunnable.SYMLINK_LOOP: "is a symlink loop",
+    Unrunnable.UNEXAMINABLE: "cannot be examined: {detail}",
+    Unrunnable.DIRECTORY: "is a directory, not a program",
+    Unrunnable.NOT_REGULAR: "is not a regular file",
+    Unrunnable.NOT_EXECUTABLE: "is not executable by uid {euid} ({detail}); chmod +x it",
+    Unrunnable.NOEXEC_MOUNT: (
         "is on a filesystem mounted noexec: exec would fail with EACCES whatever its mode "
         "({detail}); move it, or remount without noexec"
     ),
-    Problem.UNREADABLE: "cannot be read: {detail}",
-    Problem.UNKNOWN_FORMAT: (
+    Unrunnable.UNREADABLE: "cannot be read: {detail}",
+    Unrunnable.UNKNOWN_FORMAT: (
         "is neither an ELF executable nor a #! script (it starts with {detail}); "
         "exec would fail with ENOEXEC"
     ),
-    Problem.NO_INTERPRETER_NAMED: "is a #! script naming no interpreter",
-    Problem.BAD_ELF: "{detail}",
-    Problem.NOT_AN_EXECUTABLE: "is an {detail}, not an executable",
-    Problem.WRONG_HOST: "is an {detail}; this host runs {host} programs",
+    Unrunnable.NO_INTERPRETER_NAMED: "is a #! script naming no interpreter",
+    Unrunnable.BAD_ELF: "{detail}",
+    Unrunnable.NOT_AN_EXECUTABLE: "is an {detail}, not an executable",
+    Unrunnable.WRONG_HOST: "is an {detail}; this host runs {host} programs",
 }
 
 
-def predicate(problem: FileProblem) -> str:
-    host = _host_description() if problem.kind is Problem.WRONG_HOST else ""
-    return _PREDICATES[problem.kind].format(detail=problem.detail, euid=os.geteuid(), host=host)
+def predicate(problem: FileProblem, euid: int) -> str:
+    """EUID: the user whose exec permission was judged."""
+    host = _host_description() if problem.reason is Unrunnable.WRONG_HOST else ""
+    return _PREDICATES[problem.reason].format(detail=problem.detail, euid=euid, host=host)
 
 
 def _host_description() -> str:

@@ -71,7 +71,7 @@ def _passed_socket(url: str, ctx: LaunchContext) -> list[Finding]:
     from golaunch.host.listeners import passed_addresses, targets_passed_socket
     from golaunch.syntax.probeurl import parse_probe
 
-    if not targets_passed_socket(parse_probe(url), passed_addresses(ctx.inherited, os.getpid())):
+    if not targets_passed_socket(parse_probe(url), passed_addresses(ctx.environ, os.getpid())):
         return []
     return [
         warned(

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from typing import Any
 
-    Location = tuple[str, ...]  # a key: ("go", "goroot"), ("environment", "set", "PATH")
-    Problem = tuple[Location, str]
+Location = tuple[str, ...]  # a key: ("go", "goroot"), ("environment", "set", "PATH")
+Problem = tuple[Location, str]  # a key and what is wrong with its value
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 DEFAULT_CONFIG_FILE = "/etc/golaunch/golaunch.toml"

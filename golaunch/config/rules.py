@@ -10,13 +10,11 @@ import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from golaunch.config.plain import fold_dedicated
+from golaunch.config.plain import Location, Problem, fold_dedicated
 from golaunch.config.schema import Config, from_plain, to_plain
 from golaunch.syntax.envname import invalid_name_reason
 from golaunch.syntax.goversion import parse_constraint
 
-Location = tuple[str, ...]
-Problem = tuple[Location, str]
 # Linux's PATH_MAX, NUL included: no longer path can be opened, let alone exec'd.
 PATH_MAX = 4096
 

@@ -34,7 +34,7 @@ class LaunchContext:
     """What every check reads: the execution this start computed, and the rest."""
 
     config: Config
-    inherited: Mapping[str, str]  # golaunch's own environment
+    environ: Mapping[str, str]  # golaunch's own environment
     execution: Execution  # the program, its argv and environment, and how they came about
     toolchain: ToolchainVersion | None
     euid: int = 0
@@ -94,7 +94,9 @@ class LaunchContext:
         return shown(self.environment, self.credentials)
 
     @property
-    def program_label(self) -> str:
+    def label(self) -> str:
+        """The program as golaunch names it (journal entries, STATUS=): its resolved path,
+        or argv[0] when PATH has no such program."""
         return self.program or self.argv[0]
 
     def cache_fix(self, name: str) -> str:
@@ -107,7 +109,7 @@ class LaunchContext:
 
 def build_context(
     config: Config,
-    inherited: Mapping[str, str],
+    environ: Mapping[str, str],
     config_path: str | None = None,
     limits: Limits | None = None,
 ) -> LaunchContext:
@@ -116,10 +118,10 @@ def build_context(
     LIMITS: the cgroup limits the program will run under; by default, golaunch's own."""
     if config.program is None:
         raise ValueError("build_context needs a program")  # the CLI ensures one
-    credentials = _read_credentials(config, inherited)
+    credentials = _read_credentials(config, environ)
     execution = compute_execution(
         to_plain(config),
-        inherited,
+        environ,
         credentials={c.variable: c.value for c in credentials if c.value is not None},
         limits=limits,
     )
@@ -131,7 +133,7 @@ def build_context(
     )
     return LaunchContext(
         config=config,
-        inherited=inherited,
+        environ=environ,
         execution=execution,
         toolchain=read_toolchain_version(goroot.path) if goroot else None,
         euid=os.geteuid(),
@@ -143,12 +145,12 @@ def build_context(
     )
 
 
-def _read_credentials(config: Config, inherited: Mapping[str, str]) -> tuple[Credential, ...]:
+def _read_credentials(config: Config, environ: Mapping[str, str]) -> tuple[Credential, ...]:
     if not (config.credentials.env or config.credentials.file_env):
         return ()  # most units pass none: the reader need not even load
     from golaunch.host.credentials import read_credentials
 
-    return read_credentials(config.credentials, inherited)
+    return read_credentials(config.credentials, environ)
 
 
 def _ask_manager(config: Config) -> PendingView | None:

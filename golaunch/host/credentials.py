@@ -17,7 +17,7 @@ from golaunch.readfile import NotRegularFile, read_regular_file
 MAX_CREDENTIAL_BYTES = 1 << 20
 
 
-class Problem:
+class Unusable:
     """What is wrong with a credential; golaunch.checks.credentials words it."""
 
     NO_DIRECTORY = "no directory"
@@ -35,14 +35,14 @@ class Credential(NamedTuple):
     as_path: bool  # file_env: the variable holds the path, not the contents
     value: str | None  # what the variable gets; None when there is a problem
     size: int
-    problem: str | None = None  # a Problem
+    problem: str | None = None  # an Unusable
     detail: str = ""
 
 
 def read_credentials(
-    config: CredentialsConfig, inherited: Mapping[str, str]
+    config: CredentialsConfig, environ: Mapping[str, str]
 ) -> tuple[Credential, ...]:
-    directory = inherited.get("CREDENTIALS_DIRECTORY", "")
+    directory = environ.get("CREDENTIALS_DIRECTORY", "")
     wanted = [(v, c, False) for v, c in config.env.items()]
     wanted += [(v, c, True) for v, c in config.file_env.items()]
     return tuple(_read(variable, name, as_path, directory) for variable, name, as_path in wanted)
@@ -50,27 +50,27 @@ def read_credentials(
 
 def _read(variable: str, name: str, as_path: bool, directory: str) -> Credential:
     if not directory:
-        return Credential(variable, name, "", as_path, None, 0, Problem.NO_DIRECTORY)
+        return Credential(variable, name, "", as_path, None, 0, Unusable.NO_DIRECTORY)
     path = os.path.join(directory, name)
     try:
         data = read_regular_file(path, MAX_CREDENTIAL_BYTES)
     except NotRegularFile as e:
         return Credential(
-            variable, name, path, as_path, None, 0, Problem.NOT_REGULAR, str(e.strerror)
+            variable, name, path, as_path, None, 0, Unusable.NOT_REGULAR, str(e.strerror)
         )
     except FileNotFoundError:
-        return Credential(variable, name, path, as_path, None, 0, Problem.MISSING)
+        return Credential(variable, name, path, as_path, None, 0, Unusable.MISSING)
     except OSError as e:
         detail = e.strerror or str(e)
-        return Credential(variable, name, path, as_path, None, 0, Problem.UNREADABLE, detail)
+        return Credential(variable, name, path, as_path, None, 0, Unusable.UNREADABLE, detail)
     if len(data) > MAX_CREDENTIAL_BYTES:
-        return Credential(variable, name, path, as_path, None, len(data), Problem.TOO_LARGE)
+        return Credential(variable, name, path, as_path, None, len(data), Unusable.TOO_LARGE)
     if as_path:
         return Credential(variable, name, path, True, path, len(data))
     if data.endswith(b"\n"):
         data = data[:-1]  # as files written with echo or an editor end
     if b"\0" in data:
-        return Credential(variable, name, path, False, None, len(data), Problem.NUL)
+        return Credential(variable, name, path, False, None, len(data), Unusable.NUL)
     value = data.decode("utf-8", "surrogateescape")
     return Credential(variable, name, path, False, value, len(data))
 

@@ -92,13 +92,13 @@ def inherited_by_rule(name: str, keep: Sequence[str], passthrough_notify: bool) 
     return any(fnmatch.fnmatchcase(name, pattern) for pattern in keep)
 
 
-def dropped(inherited: Mapping[str, str], environment: Mapping[str, str]) -> list[str]:
+def dropped(environ: Mapping[str, str], environment: Mapping[str, str]) -> list[str]:
     """The inherited variables the program will not get and that --keep-env could pass:
     names only (a value may be a secret), sorted. PATH is replaced, the never-inherited
     ones cannot be kept, and the notify socket's follow --notify."""
     return sorted(
         name
-        for name in inherited
+        for name in environ
         if name
         and name not in environment
         and name != "PATH"
@@ -108,13 +108,13 @@ def dropped(inherited: Mapping[str, str], environment: Mapping[str, str]) -> lis
 
 
 def inherit(
-    inherited: Mapping[str, str], keep: Iterable[str], passthrough_notify: bool
+    environ: Mapping[str, str], keep: Iterable[str], passthrough_notify: bool
 ) -> dict[str, str]:
     """The inherited variables that may reach the program, before golaunch adds its own."""
     patterns = tuple(keep)
     return {
         name: value
-        for name, value in inherited.items()
+        for name, value in environ.items()
         # An entry without a name ("=x" in the environment block) cannot be passed on:
         # execve(2) from Python refuses it.
         if name and inherited_by_rule(name, patterns, passthrough_notify)

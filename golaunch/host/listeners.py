@@ -13,13 +13,13 @@ from golaunch.syntax.probeurl import Probe
 SD_LISTEN_FDS_START = 3
 
 
-def passed_addresses(inherited: Mapping[str, str], pid: int) -> list[object]:
+def passed_addresses(environ: Mapping[str, str], pid: int) -> list[object]:
     """getsockname() of each passed stream socket: (host, port[, ...]) or a path."""
     import socket
 
     from golaunch.syntax.pid import names_process
 
-    count, owner = inherited.get("LISTEN_FDS", ""), inherited.get("LISTEN_PID", "")
+    count, owner = environ.get("LISTEN_FDS", ""), environ.get("LISTEN_PID", "")
     if not (count.isascii() and count.isdigit() and names_process(owner, pid)):
         return []
     addresses = []

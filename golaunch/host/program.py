@@ -20,7 +20,7 @@ from golaunch.elf.resolve import Resolution, Resolver
 SHEBANG_MAX = 256  # the kernel reads this much of a #! line (BINPRM_BUF_SIZE)
 
 
-class Problem:
+class Unrunnable:
     """Why execve(2) would not run a file. Plain strings: an Enum's class costs more to
     build at every start than all its uses."""
 
@@ -41,7 +41,7 @@ class Problem:
 
 
 class FileProblem(NamedTuple):
-    kind: str  # a Problem
+    reason: str  # an Unrunnable
     path: str  # the file that has it
     detail: str = ""
     script: str | None = None  # the #! script whose interpreter has it
@@ -66,20 +66,22 @@ def file_problem(path: str) -> FileProblem | None:
         info = os.stat(path)
     except OSError as e:
         if e.errno == errno.ELOOP:
-            return FileProblem(Problem.SYMLINK_LOOP, path)
+            return FileProblem(Unrunnable.SYMLINK_LOOP, path)
         if e.errno == errno.ENOENT:
             dangling = os.path.islink(path)
-            return FileProblem(Problem.DANGLING_SYMLINK if dangling else Problem.MISSING, path)
-        return FileProblem(Problem.UNEXAMINABLE, path, e.strerror or str(e))
+            return FileProblem(
+                Unrunnable.DANGLING_SYMLINK if dangling else Unrunnable.MISSING, path
+            )
+        return FileProblem(Unrunnable.UNEXAMINABLE, path, e.strerror or str(e))
     if stat.S_ISDIR(info.st_mode):
-        return FileProblem(Problem.DIRECTORY, path)
+        return FileProblem(Unrunnable.DIRECTORY, path)
     if not stat.S_ISREG(info.st_mode):
-        return FileProblem(Problem.NOT_REGULAR, path)
+        return FileProblem(Unrunnable.NOT_REGULAR, path)
     if not os.access(path, os.X_OK, effective_ids=os.access in os.supports_effective_ids):
         # access(2) refuses X_OK on a noexec mount too, whatever the mode says.
         noexec = os.statvfs(path).f_flag & os.ST_NOEXEC
-        kind = Problem.NOEXEC_MOUNT if noexec else Problem.NOT_EXECUTABLE
-        return FileProblem(kind, path, stat.filemode(info.st_mode))
+        reason = Unrunnable.NOEXEC_MOUNT if noexec else Unrunnable.NOT_EXECUTABLE
+        return FileProblem(reason, path, stat.filemode(info.st_mode))
     return None
 
 
@@ -121,12 +123,14 @@ def inspect_program(
         with open(path, "rb") as f:
             head = f.read(SHEBANG_MAX)
     except OSError as e:
-        return Inspection(path, problem=FileProblem(Problem.UNREADABLE, path, e.strerror or str(e)))
+        return Inspection(
+            path, problem=FileProblem(Unrunnable.UNREADABLE, path, e.strerror or str(e))
+        )
     if head.startswith(b"#!"):
         return _inspect_script(path, head, environment, required)
     if head.startswith(b"\x7fELF"):
         return inspect_elf(path, environment, required)
-    return Inspection(path, problem=FileProblem(Problem.UNKNOWN_FORMAT, path, repr(head[:16])))
+    return Inspection(path, problem=FileProblem(Unrunnable.UNKNOWN_FORMAT, path, repr(head[:16])))
 
 
 def _inspect_script(
@@ -135,7 +139,7 @@ def _inspect_script(
     line = head[2:].split(b"\n", 1)[0].strip()
     interpreter = line.split()[0].decode("utf-8", "surrogateescape") if line else ""
     if not interpreter:
-        return Inspection(path, problem=FileProblem(Problem.NO_INTERPRETER_NAMED, path))
+        return Inspection(path, problem=FileProblem(Unrunnable.NO_INTERPRETER_NAMED, path))
     problem = file_problem(interpreter)
     if problem is None:
         inner = inspect_elf(interpreter, environment, required)
@@ -145,7 +149,7 @@ def _inspect_script(
     return Inspection(
         path,
         script_interpreter=interpreter,
-        problem=FileProblem(problem.kind, problem.path, problem.detail, script=path),
+        problem=FileProblem(problem.reason, problem.path, problem.detail, script=path),
     )
 
 
@@ -154,9 +158,9 @@ def host_elf_problem(path: str) -> FileProblem | None:
     try:
         with ElfFile(path) as elf:
             if (elf.bits, elf.endian, elf.machine) != host_elf():
-                return FileProblem(Problem.WRONG_HOST, path, elf.description)
+                return FileProblem(Unrunnable.WRONG_HOST, path, elf.description)
     except ElfError as e:
-        return FileProblem(Problem.BAD_ELF, path, str(e))
+        return FileProblem(Unrunnable.BAD_ELF, path, str(e))
     return None
 
 
@@ -165,7 +169,7 @@ def inspect_elf(path: str, environment: Mapping[str, str], required: Sequence[st
         with ElfFile(path) as elf:
             return _inspect_open_elf(elf, environment, required)
     except ElfError as e:
-        return Inspection(path, problem=FileProblem(Problem.BAD_ELF, path, str(e)))
+        return Inspection(path, problem=FileProblem(Unrunnable.BAD_ELF, path, str(e)))
 
 
 def _inspect_open_elf(
@@ -174,10 +178,10 @@ def _inspect_open_elf(
     path = elf.path
     if elf.type not in (ET_EXEC, ET_DYN):
         return Inspection(
-            path, problem=FileProblem(Problem.NOT_AN_EXECUTABLE, path, elf.description)
+            path, problem=FileProblem(Unrunnable.NOT_AN_EXECUTABLE, path, elf.description)
         )
     if (elf.bits, elf.endian, elf.machine) != host_elf():
-        return Inspection(path, problem=FileProblem(Problem.WRONG_HOST, path, elf.description))
+        return Inspection(path, problem=FileProblem(Unrunnable.WRONG_HOST, path, elf.description))
     interpreter = elf.interpreter()
     buildinfo, buildinfo_error = None, None
     try:

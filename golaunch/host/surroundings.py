@@ -35,9 +35,9 @@ CONTAINER_MARKS = ("/run/.containerenv", "/run/systemd/container")
 TOOLBOX = "/run/.toolboxenv"
 
 
-def surroundings(inherited: Mapping[str, str]) -> str:
+def surroundings(environ: Mapping[str, str]) -> str:
     """UNIT, CONTAINER or SHELL, as the module says."""
-    if "INVOCATION_ID" in inherited and os.path.isdir(BOOTED):
+    if "INVOCATION_ID" in environ and os.path.isdir(BOOTED):
         return UNIT
     if os.getpid() == 1:
         return CONTAINER

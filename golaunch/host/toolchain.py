@@ -21,7 +21,7 @@ class GorootLocation:
 
 
 def locate_goroot(
-    configured: str | None, inherited: Mapping[str, str], search_path: str
+    configured: str | None, environ: Mapping[str, str], search_path: str
 ) -> GorootLocation | None:
     """GOROOT by golaunch's rule: go.goroot, else the inherited GOROOT, else the `go` in PATH.
 
@@ -31,8 +31,8 @@ def locate_goroot(
     """
     if configured:
         return GorootLocation(configured, "go.goroot")
-    if inherited.get("GOROOT"):
-        return GorootLocation(inherited["GOROOT"], "inherited GOROOT")
+    if environ.get("GOROOT"):
+        return GorootLocation(environ["GOROOT"], "inherited GOROOT")
     go = find_in_path("go", search_path)
     if go is None:
         return None

@@ -20,8 +20,9 @@ from golaunch.systemd.notify import NotifyError, ascii_status
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
+    from golaunch.findings import Finding
     from golaunch.host.execution import Execution
     from golaunch.launch.effects import Effects
     from golaunch.systemd.notify import Notifier
@@ -107,7 +108,7 @@ def ready_status(label: str) -> str:
 
 
 def finish(
-    launch: Launch, inherited: Mapping[str, str], notifier: Notifier | None, effects: Effects
+    launch: Launch, environ: Mapping[str, str], notifier: Notifier | None, effects: Effects
 ) -> int:
     """Journal, say READY=1, exec. Returns only when the program could not be started."""
     for fields in launch.entries:
@@ -116,15 +117,17 @@ def finish(
         try:
             notifier(launch.ready)
         except NotifyError as e:
-            return _refused(launch.label, "notify", str(e), effects)
-    return execute(launch, inherited, effects)
+            from golaunch.findings import failed
+
+            return refuse([failed("notify", str(e))], launch.label, None, effects)
+    return execute(launch, environ, effects)
 
 
-def execute(launch: Launch, inherited: Mapping[str, str], effects: Effects) -> int:
+def execute(launch: Launch, environ: Mapping[str, str], effects: Effects) -> int:
     pid = os.getpid()
     effects.log(launch_fields(launch.label, launch.argv, pid, launch.derived, launch.dropped))
     environment = dict(launch.environment)
-    stream = effects.attach_output(launch.identifier, inherited)
+    stream = effects.attach_output(launch.identifier, environ)
     if stream:
         environment["JOURNAL_STREAM"] = stream
     try:
@@ -138,10 +141,29 @@ def execute(launch: Launch, inherited: Mapping[str, str], effects: Effects) -> i
     return ExitStatus.SOFTWARE  # an execve that returns without raising is a bug
 
 
-def _refused(label: str, check: str, message: str, effects: Effects) -> int:
-    """A failure after the checks passed (the manager took no READY=1): journaled, 78."""
-    from golaunch.findings import failed
+def refuse(
+    findings: Sequence[Finding],
+    label: str,
+    notifier: Notifier | None,
+    effects: Effects,
+    status: int = ExitStatus.CONFIG,
+) -> int:
+    """Refuse the start: journal the findings worth journaling (warnings and failures), put
+    the first failure in STATUS= (with a NOTIFIER), and return STATUS: 78 for a check or
+    a configuration, 75 for a dependency that never came. Every refusal ends here: a
+    configuration that did not validate, checks that failed, a readiness helper that
+    could not start, a READY=1 the manager did not take."""
+    from golaunch.findings import first_failure
     from golaunch.systemd.journal import finding_fields
 
-    effects.log(finding_fields(failed(check, message), label))
-    return ExitStatus.CONFIG
+    for finding in findings:
+        if finding.journaled:
+            effects.log(finding_fields(finding, label))
+    first = first_failure(findings)
+    assert first is not None, "a refusal without a failure"
+    if notifier is not None:
+        try:  # noqa: SIM105  (contextlib is not loaded on the warm path)
+            notifier(ascii_status(f"STATUS=golaunch: {first.check} check failed: {first.message}"))
+        except NotifyError:
+            pass  # the failure is journaled, and the exit status says the rest
+    return status

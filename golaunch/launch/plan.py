@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from golaunch.config.plain import PlainConfig
-    from golaunch.inputs.trace import Call, Recorder
+    from golaunch.inputs.trace import Call
     from golaunch.launch.finish import Launch
 
 MAGIC = b"golaunch plan 2\n"
@@ -203,34 +203,45 @@ def launch_digest(launch: Launch, pid: int) -> str:
     return str(digest(repr(facts).encode("utf-8", "surrogateescape")).hexdigest())
 
 
-def remember(
-    argv: Sequence[str],
-    environ: Mapping[str, str],
-    plain: PlainConfig,
-    recorder: Recorder,
-    launch: Launch,
-) -> None:
-    """Keep a plan for the next start, if the recording can be trusted; silent otherwise:
-    a plan not kept only costs the next start its speed."""
-    import time
+def keeper(
+    argv: Sequence[str], environ: Mapping[str, str], plain: PlainConfig | None
+) -> Keeper | None:
+    """What a full start with these inputs needs to keep a plan; None for a start whose
+    verdict is never kept (read by validation alone, or see the module's docstring)."""
+    return Keeper(argv, environ, plain) if plain and plannable(plain.values) else None
 
-    pid = os.getpid()
-    directory = store.store_directory(environ)
-    if directory is None or not recorder.verified(time.time_ns()):
-        return
-    if _mentions_per_start_values(launch.entries, environ, pid):
-        return
-    calls = list(recorder.calls)
-    found = Plan(
-        key=plan_key(argv, environ, plain, pid),
-        launch=launch_digest(launch, pid),
-        answers=fingerprint(recorder.calls.items()),
-        entries=launch.entries,
-        calls=calls,
-    )
-    data = encode(found)
-    if data is not None:
-        store.write_file(os.path.join(directory, found.key + store.SUFFIX), data)
+
+class Keeper:
+    """A full start's side of the plan: RECORDER sees what the checks read (it is entered
+    around them), and `remember` keeps the verdict once the start has decided its launch."""
+
+    def __init__(self, argv: Sequence[str], environ: Mapping[str, str], plain: PlainConfig):
+        from golaunch.inputs.trace import Recorder
+
+        self.argv, self.environ, self.plain = argv, environ, plain
+        self.recorder = Recorder()
+
+    def remember(self, launch: Launch) -> None:
+        """Keep a plan for the next start, if the recording can be trusted; silent otherwise:
+        a plan not kept only costs the next start its speed."""
+        import time
+
+        pid, environ, recorder = os.getpid(), self.environ, self.recorder
+        directory = store.store_directory(environ)
+        if directory is None or not recorder.verified(time.time_ns()):
+            return
+        if _mentions_per_start_values(launch.entries, environ, pid):
+            return
+        found = Plan(
+            key=plan_key(self.argv, environ, self.plain, pid),
+            launch=launch_digest(launch, pid),
+            answers=fingerprint(recorder.calls.items()),
+            entries=launch.entries,
+            calls=list(recorder.calls),
+        )
+        data = encode(found)
+        if data is not None:
+            store.write_file(os.path.join(directory, found.key + store.SUFFIX), data)
 
 
 def _mentions_per_start_values(

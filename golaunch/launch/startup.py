@@ -1,40 +1,42 @@
-"""The start-up sequence: notify, check, report, prepare, READY=1, exec.
+"""The full start, one pass down: notify, wait for dependencies, check, prepare, then
+finish (golaunch.launch.finish: READY=1 and exec) or refuse.
 
-Both a launch and a refusal (the configuration did not even validate) connect
-the notifier here, the same way, so systemd always learns why. Side effects
-come in as `Effects` (golaunch.launch.effects).
+Side effects come in as `Effects` (golaunch.launch.effects); a `Keeper`
+(golaunch.launch.plan) records what the checks read and keeps the verdict for
+the next, warm, start. A configuration that did not validate connects the
+notifier here too (`connect`), so that systemd always learns why.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from golaunch.checks import cachedir, run_checks
-from golaunch.findings import Finding, Severity, failed
+from golaunch.findings import Finding, failed, first_failure
 from golaunch.host.context import LaunchContext
 from golaunch.host.execution import go_dirs_in_play
 from golaunch.launch.effects import Effects
-from golaunch.launch.finish import Launch, checking_status, execute, finish, launch_for
+from golaunch.launch.finish import checking_status, execute, finish, launch_for, refuse
 from golaunch.status import ExitStatus
 from golaunch.systemd.journal import finding_fields
 from golaunch.systemd.notify import NotifyError, ascii_status, watchdog_usec
 
 if TYPE_CHECKING:
-    from golaunch.inputs.trace import Recorder
+    from golaunch.launch.plan import Keeper
     from golaunch.systemd.notify import Notifier
 
 
 def connect(
-    notify_mode: str, inherited: Mapping[str, str], effects: Effects, status: str | None
+    notify_mode: str, environ: Mapping[str, str], effects: Effects, status: str | None
 ) -> tuple[Notifier | None, list[Finding]]:
     """The notifier for a start in ready mode, having sent STATUS; or why there is none."""
     if notify_mode != "ready":
         return None, []
     try:
-        notifier = effects.connect_notifier(inherited)
+        notifier = effects.connect_notifier(environ)
         if status:
             notifier(status)
     except NotifyError as e:
@@ -42,52 +44,12 @@ def connect(
     return notifier, []
 
 
-def refuse(
-    findings: Sequence[Finding],
-    program: str,
-    notifier: Notifier | None,
-    effects: Effects,
-    status: int = ExitStatus.CONFIG,
-) -> int:
-    """Log every finding, put the first failure in STATUS=, and say why we exit (78)."""
-    report_findings(findings, program, effects)
-    first = next(f for f in findings if f.severity is Severity.FAIL)
-    if notifier:
-        # If even this fails, the failure is already logged and the exit status says the rest.
-        with contextlib.suppress(NotifyError):
-            notifier(ascii_status(f"STATUS=golaunch: {first.check} check failed: {first.message}"))
-    return status
-
-
-def refuse_start(
-    findings: Sequence[Finding],
-    program: str,
-    notify_mode: str,
-    inherited: Mapping[str, str],
-    effects: Effects,
-) -> int:
-    """Refuse a start that never got as far as a launch context (invalid configuration)."""
-    notifier, _ = connect(notify_mode, inherited, effects, None)
-    return refuse(findings, program, notifier, effects)
-
-
-def report_findings(findings: Sequence[Finding], program: str, effects: Effects) -> None:
-    for finding in findings:
-        if finding.journaled:
-            effects.log(finding_fields(finding, program))
-
-
-def start(
-    ctx: LaunchContext,
-    effects: Effects,
-    recorder: Recorder | None = None,
-    remember: Callable[[Launch], None] | None = None,
-) -> int:
+def start(ctx: LaunchContext, effects: Effects, keeper: Keeper | None = None) -> int:
     """Check, prepare, notify and exec. Returns only when the program could not be started.
-    RECORDER, when given, sees what the checks read; REMEMBER then keeps the verdict for
-    the next start (golaunch.launch.plan), if nothing had to be created for it."""
-    program = ctx.program_label
-    notifier, findings = connect(ctx.notify_mode, ctx.inherited, effects, checking_status(program))
+    KEEPER, when given, records what the checks read and keeps the verdict for the next
+    start, if nothing had to be created for it."""
+    label = ctx.label
+    notifier, findings = connect(ctx.notify_mode, ctx.environ, effects, checking_status(label))
     if ctx.config.wait.probes and not findings:
         from golaunch.readiness.gate import wait_for  # only a gated start loads the probes
 
@@ -96,27 +58,27 @@ def start(
             ctx.config.wait, notify.probe_interval, notify.probe_attempt_timeout, notifier
         )
         if absent:
-            return refuse([absent], program, notifier, effects, ExitStatus.TEMPFAIL)
-    with recorder or contextlib.nullcontext():
+            return refuse([absent], label, notifier, effects, ExitStatus.TEMPFAIL)
+    with keeper.recorder if keeper else contextlib.nullcontext():
         findings += run_checks(ctx)
     created = False
-    if not any(f.severity is Severity.FAIL for f in findings):
+    if first_failure(findings) is None:
         problems, created = prepare(ctx, effects)
         findings += problems
-    if any(f.severity is Severity.FAIL for f in findings):
-        return refuse(findings, program, notifier, effects)
-    entries = [finding_fields(f, program) for f in findings if f.journaled]
-    launch = launch_for(ctx.execution, ctx.config.log.syslog_identifier, ctx.inherited, entries)
+    if first_failure(findings) is not None:
+        return refuse(findings, label, notifier, effects)
+    entries = [finding_fields(f, label) for f in findings if f.journaled]
+    launch = launch_for(ctx.execution, ctx.config.log.syslog_identifier, ctx.environ, entries)
     if notifier and ctx.config.notify.probe:
         for fields in launch.entries:
             effects.log(fields)
         problem = hand_over_readiness(ctx, notifier, effects)
         if problem:
-            return refuse([problem], program, notifier, effects)
-        return execute(launch, ctx.inherited, effects)
-    if remember is not None and not created:
-        remember(launch)
-    return finish(launch, ctx.inherited, notifier, effects)
+            return refuse([problem], label, notifier, effects)
+        return execute(launch, ctx.environ, effects)
+    if keeper is not None and not created:
+        keeper.remember(launch)
+    return finish(launch, ctx.environ, notifier, effects)
 
 
 def hand_over_readiness(ctx: LaunchContext, notifier: Notifier, effects: Effects) -> Finding | None:
@@ -128,12 +90,12 @@ def hand_over_readiness(ctx: LaunchContext, notifier: Notifier, effects: Effects
         "attempt_timeout": notify.probe_attempt_timeout,
         "timeout": notify.probe_timeout,
         "watchdog": notify.watchdog,
-        "watchdog_usec": watchdog_usec(ctx.inherited, os.getpid()) or 0,  # the config check
-        "program": ctx.program_label,
+        "watchdog_usec": watchdog_usec(ctx.environ, os.getpid()) or 0,  # the config check
+        "program": ctx.label,
         "log_target": ctx.config.log.target,
     }
     names = ("NOTIFY_SOCKET", "JOURNAL_STREAM", "LANG", "PATH")
-    environment = {name: ctx.inherited[name] for name in names if name in ctx.inherited}
+    environment = {name: ctx.environ[name] for name in names if name in ctx.environ}
     try:
         effects.spawn_helper(spec, environment)
         notifier(ascii_status(f"STATUS=golaunch: checks passed; ready once {notify.probe} answers"))

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from golaunch.findings import Finding, Severity
+from golaunch.findings import Finding, Severity, first_failure
 from golaunch.syntax.printable import for_json, visible
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return not any(f.severity is Severity.FAIL for f in self.findings)
+        return first_failure(self.findings) is None
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity is severity)
@@ -135,7 +135,7 @@ def check_report(ctx: LaunchContext) -> Report:
     from golaunch.host.program import binary_document
 
     return Report(
-        ctx.program_label,
+        ctx.label,
         run_checks(ctx),
         ctx.shown_environment,
         binary_document(ctx.inspection),

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from golaunch.config.schema import WaitConfig
 from golaunch.findings import Finding, failed
-from golaunch.readiness.probes import attempt, backoff, waiting_message
+from golaunch.readiness.probes import Schedule, attempt, waiting_message
 from golaunch.syntax.probeurl import Probe, parse_probe
 from golaunch.systemd.notify import NotifyError
 
@@ -36,29 +36,20 @@ def wait_for(
 ) -> Finding | None:
     """None once every probe succeeded; the finding that says why not by the deadline."""
     pending = [parse_probe(url) for url in config.probes]
-    deadline = clock() + config.timeout if config.timeout else None
+    schedule = Schedule(interval, attempt_timeout, config.timeout, clock)
     errors: dict[str, str] = {}
-    pauses = backoff(interval)
     attempts = 0
-
-    def budget() -> float:
-        return (
-            attempt_timeout
-            if deadline is None
-            else max(MIN_ATTEMPT, min(attempt_timeout, deadline - clock()))
-        )
-
     while True:
         attempts += 1
         # Each attempt within what is left: the deadline is the gate's, not the probes'.
-        pending = [p for p in pending if _still_failing(p, budget(), errors)]
+        pending = [
+            p for p in pending if _still_failing(p, schedule.attempt_budget(MIN_ATTEMPT), errors)
+        ]
         if not pending:
             return None
-        if deadline is not None and clock() >= deadline:
+        if schedule.remaining() <= 0:
             return _gave_up(pending[0], config.timeout, attempts, errors[pending[0].url])
-        pause = next(pauses)
-        if deadline is not None:
-            pause = max(0.0, min(pause, deadline - clock()))
+        pause = schedule.next_pause()
         if notifier is not None:
             url = pending[0].url
             # The next round: this pause, then one attempt for each probe still failing.

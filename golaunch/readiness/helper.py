@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from golaunch.findings import failed
-from golaunch.readiness.probes import attempt, backoff, waiting_message
+from golaunch.readiness.probes import Schedule, attempt, waiting_message
 from golaunch.syntax.probeurl import Probe, parse_probe
 from golaunch.systemd.notify import NotifyError, ascii_status, barrier, connect_notifier
 
@@ -59,16 +59,14 @@ class Helper:
     def until_ready(self) -> tuple[bool, int, str]:
         """(ready, attempts, last error) by the deadline (none: systemd's start timeout)."""
         timeout = float(self.spec["timeout"])
-        deadline = time.monotonic() + timeout if timeout else None
-        pauses = backoff(float(self.spec["interval"]))
+        schedule = Schedule(float(self.spec["interval"]), self.attempt_timeout, timeout)
         attempts, error = 0, ""
-        while (left := _left(deadline)) > 0:
+        while schedule.remaining() > 0:
             attempts += 1
-            error = attempt(self.probe, min(self.attempt_timeout, left)) or ""
+            error = attempt(self.probe, schedule.attempt_budget()) or ""
             if not error:
                 return True, attempts, ""
-            # Neither the attempt nor the pause may run past the deadline.
-            pause = min(next(pauses), max(0.0, _left(deadline)))
+            pause = schedule.next_pause()
             next_in = pause + self.attempt_timeout if timeout else None
             self.notify(waiting_message(self.probe.url, attempts, error, next_in))
             self.pause(pause)
@@ -103,10 +101,6 @@ class Helper:
                 )
             else:
                 self.notify("WATCHDOG=1")
-
-
-def _left(deadline: float | None) -> float:
-    return float("inf") if deadline is None else deadline - time.monotonic()
 
 
 def log(spec: Mapping[str, Any], check: str, message: str, **fields: str) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from golaunch.syntax.probeurl import Probe
@@ -51,7 +51,8 @@ def attempt(probe: Probe, timeout: float) -> str | None:
         return f"{type(e).__name__}: {e}"
 
 
-def _left(deadline: float) -> float:
+def _budget(deadline: float) -> float:
+    """Seconds left before DEADLINE for the next step of an attempt; TimeoutError if none."""
     left = deadline - time.monotonic()
     if left <= 0:
         raise TimeoutError
@@ -63,7 +64,7 @@ def _unix_connect(path: str, deadline: float) -> socket.socket:
 
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        sock.settimeout(_left(deadline))
+        sock.settimeout(_budget(deadline))
         sock.connect(path)
     except BaseException:
         sock.close()
@@ -78,7 +79,7 @@ def _tcp_connect(host: str, port: int, deadline: float) -> socket.socket:
     for family, kind, proto, _, address in _resolve(host, port, deadline):
         sock = socket.socket(family, kind, proto)
         try:
-            sock.settimeout(_left(deadline))
+            sock.settimeout(_budget(deadline))
             sock.connect(address)
             return sock
         except TimeoutError:
@@ -110,7 +111,7 @@ def _resolve(host: str, port: int, deadline: float) -> list[tuple[Any, ...]]:
 
     thread = threading.Thread(target=resolve, daemon=True)
     thread.start()
-    thread.join(_left(deadline))
+    thread.join(_budget(deadline))
     if not answer:
         raise TimeoutError
     if isinstance(answer[0], BaseException):
@@ -133,7 +134,7 @@ def _http(probe: Probe, sock: socket.socket, deadline: float) -> str | None:
     sock = _send_get(probe, sock, deadline, "HTTP/1.1", "Connection: close\r\n")
     received = b""
     while b"\r\n" not in received and len(received) < MAX_STATUS_LINE:
-        sock.settimeout(_left(deadline))
+        sock.settimeout(_budget(deadline))
         chunk = sock.recv(MAX_STATUS_LINE - len(received))
         if not chunk:
             break
@@ -152,7 +153,7 @@ def _send_get(
         f"GET {probe.path} {version}\r\nHost: {host}:{probe.port}\r\n"
         f"User-Agent: golaunch-probe\r\nAccept: */*\r\n{extra}\r\n"
     )
-    sock.settimeout(_left(deadline))
+    sock.settimeout(_budget(deadline))
     sock.sendall(request.encode("ascii"))
     return sock
 
@@ -163,7 +164,7 @@ def _tls(sock: socket.socket, probe: Probe, deadline: float) -> socket.socket:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False  # liveness, not trust (see the module docstring)
     context.verify_mode = ssl.CERT_NONE
-    sock.settimeout(_left(deadline))  # the handshake as a whole (CPython's deadline)
+    sock.settimeout(_budget(deadline))  # the handshake as a whole (CPython's deadline)
     return context.wrap_socket(sock, server_hostname=None if _is_ip(probe.host) else probe.host)
 
 
@@ -190,7 +191,7 @@ def fetch(probe: Probe, timeout: float, limit: int) -> bytes:
         sock = _send_get(probe, sock, deadline, "HTTP/1.0", "")
         received = bytearray()
         while len(received) <= limit + 4096:
-            sock.settimeout(_left(deadline))
+            sock.settimeout(_budget(deadline))
             chunk = sock.recv(65536)
             if not chunk:
                 break
@@ -225,3 +226,34 @@ def backoff(interval: float) -> Iterator[float]:
     while True:
         yield interval
         interval = max(min(interval * 2, MAX_INTERVAL), interval if interval > MAX_INTERVAL else 0)
+
+
+class Schedule:
+    """Attempts until an optional deadline, with back-off between them: the one way both
+    the dependency gate and the readiness helper retry. Neither an attempt nor a pause
+    runs past the deadline; TIMEOUT 0 means none (systemd's start timeout decides)."""
+
+    def __init__(
+        self,
+        interval: float,
+        attempt_timeout: float,
+        timeout: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.attempt_timeout = attempt_timeout
+        self.clock = clock
+        self.deadline = clock() + timeout if timeout else None
+        self.pauses = backoff(interval)
+
+    def remaining(self) -> float:
+        """Seconds until the deadline (infinite without one; 0 or less once passed)."""
+        return float("inf") if self.deadline is None else self.deadline - self.clock()
+
+    def attempt_budget(self, floor: float = 0.0) -> float:
+        """How long the next attempt may take: its own timeout, within what is left, but
+        not under FLOOR (a last attempt just before the deadline still gets a chance)."""
+        return max(floor, min(self.attempt_timeout, self.remaining()))
+
+    def next_pause(self) -> float:
+        """The back-off's next pause, cut short at the deadline."""
+        return min(next(self.pauses), max(0.0, self.remaining()))

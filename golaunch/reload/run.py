@@ -93,7 +93,7 @@ def reload_budget(configured: float, unit_timeout: float | None) -> tuple[float,
     return within, f", as the unit's TimeoutStartSec={unit_timeout:g}s allows"
 
 
-def reload(
+def reload_program(
     config: ReloadConfig,
     pid: int,
     notify: Callable[[str], None],

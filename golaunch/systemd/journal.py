@@ -60,7 +60,7 @@ class _Alarm:
         self.seconds = seconds
         self.previous = _signal.signal(_signal.SIGALRM, _interrupted)
         self.mask = _signal.pthread_sigmask(_signal.SIG_UNBLOCK, {_signal.SIGALRM})
-        self.inherited, self.interval = _signal.setitimer(_signal.ITIMER_REAL, seconds)
+        self.earlier, self.interval = _signal.setitimer(_signal.ITIMER_REAL, seconds)
 
     def stop(self) -> None:
         import _signal
@@ -68,22 +68,23 @@ class _Alarm:
         left, _ = _signal.setitimer(_signal.ITIMER_REAL, 0)
         _signal.pthread_sigmask(_signal.SIG_SETMASK, self.mask)
         _signal.signal(_signal.SIGALRM, self.previous)
-        if self.inherited:  # someone's timer was running: it runs on, less the time spent here
+        if self.earlier:  # someone's timer was running: it runs on, less the time spent here
             spent = self.seconds - left
-            _signal.setitimer(_signal.ITIMER_REAL, max(self.inherited - spent, 1e-6), self.interval)
+            _signal.setitimer(_signal.ITIMER_REAL, max(self.earlier - spent, 1e-6), self.interval)
 
 
 def _interrupted(signum: int, frame: object) -> None:
     """Only here so the signal interrupts the call instead of ending the process."""
 
 
-def finding_fields(finding: Finding, program: str) -> dict[str, str]:
+def finding_fields(finding: Finding, label: str) -> dict[str, str]:
+    """FINDING as a journal entry about the program golaunch names LABEL."""
     fields = {
         "MESSAGE": f"{finding.check}: {finding.message}",
         "PRIORITY": str(PRIORITIES.get(finding.severity.value, INFO)),
         "SYSLOG_IDENTIFIER": SYSLOG_IDENTIFIER,
         "GOLAUNCH_CHECK": finding.check,
-        "GOLAUNCH_PROGRAM": program,
+        "GOLAUNCH_PROGRAM": label,
     }
     if finding.message_id:
         fields["MESSAGE_ID"] = finding.message_id
@@ -92,7 +93,7 @@ def finding_fields(finding: Finding, program: str) -> dict[str, str]:
 
 
 def launch_fields(
-    program: str,
+    label: str,
     argv: tuple[str, ...],
     pid: int,
     derived: Sequence[tuple[str, str, str]] = (),
@@ -101,7 +102,7 @@ def launch_fields(
     """The one entry before exec. DERIVED: (variable, value, cgroup file) golaunch set
     from the cgroup's limits, named in the message and as GOLAUNCH_<VARIABLE>(_SOURCE).
     DROPPED: the inherited variables the program does not get, by name only."""
-    message = f"launching {program} as PID {pid}"
+    message = f"launching {label} as PID {pid}"
     if derived:
         message += " with " + ", ".join(f"{v}={value} (from {file})" for v, value, file in derived)
     if dropped:
@@ -112,7 +113,7 @@ def launch_fields(
         "MESSAGE_ID": LAUNCH_MESSAGE_ID,
         "SYSLOG_IDENTIFIER": SYSLOG_IDENTIFIER,
         "GOLAUNCH_CHECK": "exec",
-        "GOLAUNCH_PROGRAM": program,
+        "GOLAUNCH_PROGRAM": label,
         "GOLAUNCH_ARGV": " ".join(argv),
     }
     for variable, value, file in derived:

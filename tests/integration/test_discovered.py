@@ -102,3 +102,15 @@ def test_check_notes_a_toolchain_of_another_release(
     assert go_119.version in note and go_new.version in note
     _, same = check_json("--", str(server), env=no_home(go_new))
     assert "go-version/info" not in same
+
+
+def test_a_cache_asked_for_asks_for_a_toolchain(tmp_path: Path) -> None:
+    """go.gocache alone says the program runs go: with no toolchain anywhere, the goroot
+    check fails (it once skipped, while the caches were judged as required: two rules)."""
+    cache = str(tmp_path / "go-build")
+    # No `go` in the PATH golaunch gives the program, where it looks for one.
+    env = {"GOLAUNCH_ENVIRONMENT__PATH": "/usr/sbin:/sbin", "HOME": str(tmp_path)}
+    code, findings = check_json("--gocache", cache, "--", "/bin/true", env=env)
+    assert code == 78 and "no Go toolchain found" in findings["goroot/fail"]["message"]
+    code, findings = check_json("--", "/bin/true", env=env)  # nothing asked: a skip
+    assert code == 0 and "goroot/skip" in findings

@@ -24,7 +24,7 @@ import pytest
 from golaunch.config.schema import ReloadConfig
 from golaunch.findings import Finding
 from golaunch.reload import run
-from golaunch.reload.run import Deadline, reload
+from golaunch.reload.run import Deadline, reload_program
 from golaunch.status import ExitStatus, NotRunning, PermissionRefused, Terminated
 
 # The program: reloads on SIGHUP (writes "reloaded" to its stdout), or with DIE_AFTER
@@ -105,7 +105,7 @@ def reloaded(
     logged: list[Finding] = []
     said: list[str] = []
     began = time.monotonic()
-    status = reload(
+    status = reload_program(
         ReloadConfig(**settings),  # type: ignore[arg-type]
         pid, said.append, logged.append,
         deadline=Deadline(seconds), proc=one_unit(tmp_path, pid),
@@ -192,7 +192,7 @@ def test_another_units_program_is_never_signalled(
     proc = one_unit(tmp_path, child.pid)
     (Path(proc) / str(child.pid) / "cgroup").write_text("0::/system.slice/other.service\n")
     with pytest.raises(PermissionRefused, match=r"other\.service"):
-        reload(ReloadConfig(), child.pid, print, print, deadline=Deadline(5), proc=proc)
+        reload_program(ReloadConfig(), child.pid, print, print, deadline=Deadline(5), proc=proc)
     assert child.poll() is None  # still alive: no SIGHUP reached it
 
 
@@ -328,7 +328,7 @@ def test_sigterm_leaves_the_reloads_own_entry(
     signal.setitimer(signal.ITIMER_REAL, 1.5)
     try:
         with pytest.raises(Terminated, match="during --reload"):
-            reload(
+            reload_program(
                 ReloadConfig(confirm=f"metrics:{url}"), child.pid, print, logged.append,
                 deadline=Deadline(30), proc=one_unit(tmp_path, child.pid),
             )  # fmt: skip

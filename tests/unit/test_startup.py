@@ -14,9 +14,11 @@ from golaunch.config.schema import Config, EnvironmentConfig, GoConfig, NotifyCo
 from golaunch.findings import MESSAGE_IDS, Severity, failed
 from golaunch.host.context import LaunchContext, build_context
 from golaunch.launch.effects import Effects
-from golaunch.launch.startup import refuse_start, start
+from golaunch.launch.finish import refuse
+from golaunch.launch.startup import connect, start
 from golaunch.status import ExitStatus
 from golaunch.systemd.notify import NotifyError
+from tests.helpers.toolchain import Toolchain
 
 if TYPE_CHECKING:
     from golaunch.systemd.notify import Notifier
@@ -131,9 +133,12 @@ def test_failures(
         assert not any(m.startswith("READY=1") for m in notified)
 
 
-def test_caches_are_created_only_after_every_check_passed(tmp_path: Path) -> None:
+def test_caches_are_created_only_after_every_check_passed(
+    tmp_path: Path, go_new: Toolchain
+) -> None:
+    """Caches asked for ask for a toolchain too (golaunch.host.context.requires_toolchain)."""
     cache, modcache = tmp_path / "c", tmp_path / "m"
-    dirs = {"gocache": str(cache), "gomodcache": str(modcache)}
+    dirs = {"gocache": str(cache), "gomodcache": str(modcache), "goroot": str(go_new.goroot)}
     failing = Recorder()
     start(context("/nonexistent/server", **dirs), failing.effects())
     assert "mkdir" not in failing.kinds() and not cache.exists()
@@ -143,9 +148,12 @@ def test_caches_are_created_only_after_every_check_passed(tmp_path: Path) -> Non
     assert cache.stat().st_mode & 0o777 == 0o700 and modcache.is_dir()
 
 
-def test_a_cache_that_cannot_be_created_refuses_the_start(tmp_path: Path) -> None:
+def test_a_cache_that_cannot_be_created_refuses_the_start(
+    tmp_path: Path, go_new: Toolchain
+) -> None:
     recorder = Recorder(fail_mkdir=True)
     dirs = {"gocache": str(tmp_path / "c"), "gomodcache": str(tmp_path / "m")}
+    dirs["goroot"] = str(go_new.goroot)
     assert start(context(**dirs), recorder.effects()) == ExitStatus.CONFIG
     checks = {e["GOLAUNCH_CHECK"] for e in recorder.logged()}
     assert checks == {"gocache", "gomodcache"} and "execve" not in recorder.kinds()
@@ -161,7 +169,9 @@ def test_a_refusal_notifies_through_the_same_path(
 ) -> None:
     recorder = Recorder()
     finding = failed("config", "go.version in /etc/golaunch/x.toml: bad")
-    status = refuse_start([finding], "/opt/app/server", mode, environ, recorder.effects())
+    effects = recorder.effects()
+    notifier, _ = connect(mode, environ, effects, None)  # as golaunch.commands.refuse does
+    status = refuse([finding], "/opt/app/server", notifier, effects)
     assert status == ExitStatus.CONFIG
     assert recorder.logged()[0]["GOLAUNCH_CHECK"] == "config"
     expected = ["STATUS=golaunch: config check failed: go.version in /etc/golaunch/x.toml: bad"]

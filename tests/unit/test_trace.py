@@ -145,7 +145,7 @@ def test_recording_never_changes_what_a_check_computes() -> None:
         with Recorder():
             recorded = file_problem(str(program))
             supported = os.access in os.supports_effective_ids
-        answer = f"{plain and plain.kind}|{recorded and recorded.kind}|{supported}"
+        answer = f"{plain and plain.reason}|{recorded and recorded.reason}|{supported}"
         os.write(write, answer.encode())
         os._exit(0)
     os.close(write)
