@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from golaunch.config import METRICS_FORMATS
 from golaunch.config.commandline import Configured, configure, parse
 from golaunch.config.plain import DEFAULT_CONFIG_FILE
 from golaunch.status import ExitStatus, UsageError
@@ -41,7 +42,7 @@ def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
         raise UsageError("--reload signals a running program: no --check, --print-env or PROGRAM")
     if options["unit"] or options["all_units"]:
         return _check_units(options, report_format)
-    if report_format in ("prometheus", "openmetrics"):
+    if report_format in METRICS_FORMATS:
         raise UsageError(
             f"--format {report_format} reports on units: add --unit NAME or --all-units"
         )
@@ -56,7 +57,7 @@ def _check_units(options: Mapping[str, Any], report_format: str) -> int:
     merge = options["merge"]
     if merge and not (options["output"] and options["unit"] and not options["all_units"]):
         raise UsageError("--merge refreshes some units in a file: give --unit NAME and --output")
-    if merge and report_format not in ("prometheus", "openmetrics"):
+    if merge and report_format not in METRICS_FORMATS:
         raise UsageError("--merge applies to metrics: add --format prometheus")
     return commands.check_units(
         options["unit"], options["all_units"], report_format, options["output"], merge

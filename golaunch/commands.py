@@ -18,6 +18,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from golaunch.config import METRICS_FORMATS
 from golaunch.config.file import ConfigFile
 from golaunch.config.schema import Config
 from golaunch.findings import Finding
@@ -105,7 +106,7 @@ def check_units(
 
     listed_at = time.time()
     reports, gone = collect(names, all_units, missing_ok=merge)
-    if report_format in ("prometheus", "openmetrics"):
+    if report_format in METRICS_FORMATS:
         from golaunch.output.metrics import unit_of
 
         listing = None if merge else (listed_at, [unit_of(r) for r in reports])

@@ -23,13 +23,13 @@ def read_regular_file(path: str, limit: int) -> bytes:
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise NotRegularFile(errno.EINVAL, f"is {kind(info.st_mode)}, not a regular file")
+            raise NotRegularFile(errno.EINVAL, f"is {file_type(info.st_mode)}, not a regular file")
         return os.read(fd, limit + 1)
     finally:
         os.close(fd)
 
 
-def kind(mode: int) -> str:
+def file_type(mode: int) -> str:
     kinds = (
         (stat.S_ISDIR, "a directory"),
         (stat.S_ISFIFO, "a FIFO"),

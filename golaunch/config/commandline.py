@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 import click
 
 from golaunch import __version__
+from golaunch.config import REPORT_FORMATS
 from golaunch.config.file import ConfigFile, locate_config_file
 from golaunch.config.plain import DEFAULT_CONFIG_FILE
 from golaunch.config.schema import Config
@@ -56,7 +57,7 @@ def _repeatable(name: str, metavar: str, help: str) -> Callable[[Any], Any]:
 @click.option(
     "--format",
     "report_format",
-    type=click.Choice(["text", "json", "prometheus", "openmetrics"]),
+    type=click.Choice(REPORT_FORMATS),
     help="With --check: the report's format [default: text]; the metrics formats need units.",
 )
 @click.option(

@@ -246,8 +246,8 @@ def _variables(environ: Mapping[str, str]) -> dict[str, Any]:
             values["program"] = value
             continue
         section, sep, key = name[9:].lower().partition("__")
-        kind = SCHEMA.get(section, {}).get(key, (None,))[0]
-        if not sep or not (kind in (STR, OPTIONAL_STR) or isinstance(kind, tuple)):
+        expected = SCHEMA.get(section, {}).get(key, (None,))[0]
+        if not sep or not (expected in (STR, OPTIONAL_STR) or isinstance(expected, tuple)):
             raise Unreadable
         values.setdefault(section, {})[key] = value
     return values
@@ -279,35 +279,39 @@ def _check_keys(layer: Mapping[str, Any]) -> None:
 
 
 def _setting(key: str, spec: tuple[object, object], given: Sequence[object]) -> object:
-    kind, default = spec
+    expected, default = spec
     present = [value for value in given if value is not None]
     if not present:
         return dict(default) if isinstance(default, dict) else default
-    if kind == TABLE:
+    if expected == TABLE:
         merged: dict[str, str] = {}
         for table in present:
             if not isinstance(table, dict):
                 raise Unreadable
             merged.update(table)
-        return _typed(kind, merged)
-    return _typed(kind, present[-1])
+        return _typed(expected, merged)
+    return _typed(expected, present[-1])
 
 
-def _typed(kind: object, value: object) -> object:
-    """VALUE as validation would give it for KIND, when it is of exactly that type."""
-    if kind in (STR, OPTIONAL_STR) and isinstance(value, str):
+def _typed(expected: object, value: object) -> object:
+    """VALUE as validation would give it for the EXPECTED type, when it is of exactly that."""
+    if expected in (STR, OPTIONAL_STR) and isinstance(value, str):
         return value
-    if isinstance(kind, tuple) and value in kind:
+    if isinstance(expected, tuple) and value in expected:
         return value
-    if kind == BOOL and isinstance(value, bool):
+    if expected == BOOL and isinstance(value, bool):
         return value
-    if kind == INT and type(value) is int and -(2**63) <= value < 2**63:
+    if expected == INT and type(value) is int and -(2**63) <= value < 2**63:
         return value
-    if kind == FLOAT and type(value) in (int, float):
+    if expected == FLOAT and type(value) in (int, float):
         return float(value)  # type: ignore[arg-type]
-    if kind == STRINGS and isinstance(value, list) and all(isinstance(v, str) for v in value):
+    if expected == STRINGS and isinstance(value, list) and all(isinstance(v, str) for v in value):
         return tuple(value)
-    if kind == TABLE and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):  # type: ignore[attr-defined]
+    if (
+        expected == TABLE
+        and isinstance(value, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+    ):
         return value
     raise Unreadable
 

@@ -156,9 +156,9 @@ def _booleans_for_numbers(values: Mapping[str, Any]) -> list[tuple[tuple[str, ..
     found: list[tuple[tuple[str, ...], str]] = []
     for section, keys in SCHEMA.items():
         table = values.get(section)
-        for key, (kind, _) in keys.items():
+        for key, (expected, _) in keys.items():
             value = table.get(key) if isinstance(table, Mapping) else None
-            if kind in (INT, FLOAT) and isinstance(value, bool):
+            if expected in (INT, FLOAT) and isinstance(value, bool):
                 found.append(((section, key), f"{str(value).lower()} is not a number; write one"))
     return found
 

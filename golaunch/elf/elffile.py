@@ -122,7 +122,7 @@ class ElfFile:
 
     def __exit__(
         self,
-        kind: type[BaseException] | None,
+        exc_type: type[BaseException] | None,
         value: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
@@ -176,8 +176,8 @@ class ElfFile:
     @property
     def description(self) -> str:
         order = "LSB" if self.endian == "<" else "MSB"
-        kind = TYPES.get(self.type, f"type {self.type}")
-        return f"ELF {self.bits}-bit {order} {kind}, {self.machine_name}"
+        elf_type = TYPES.get(self.type, f"type {self.type}")
+        return f"ELF {self.bits}-bit {order} {elf_type}, {self.machine_name}"
 
     def _entry_format(self, layout32: str, layout64: str, size: int, table: str) -> tuple[str, int]:
         """The struct format of one header-table entry, after checking the size the file says."""

@@ -18,7 +18,7 @@ from golaunch.syntax.goversion import compare, parse_go_version
 
 TYPE_CHECKING = False  # on every start's path (golaunch.host.execution): no typing
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from typing import Literal
 
     from golaunch.elf.buildinfo import BuildInfo
@@ -84,16 +84,9 @@ def _gomemlimit(
         return Setting(name, "kept", None, "go.memlimit_ratio = 0 turns it off")
     if _older_than(info, "1.19"):
         return Setting(name, "kept", None, f"{info.go_version} ignores it (new in Go 1.19)")
-    if _links(info, AUTOMEMLIMIT):
-        return Setting(name, "kept", None, f"the program links {AUTOMEMLIMIT}, which sets it")
-    try:
-        limit = limits.memory()
-    except CgroupError as e:
-        return Setting(name, "unreadable", None, str(e))
-    if limit is None:
-        return Setting(
-            name, "kept", None, "no memory limit on its cgroup or any ancestor visible here"
-        )
+    limit = _cgroup_limit(name, info, AUTOMEMLIMIT, limits.memory, "memory limit")
+    if isinstance(limit, Setting):
+        return limit
     value = int(limit.amount * ratio)
     return Setting(name, "set", str(value), f"{ratio:g} of the limit, {limit.amount} bytes", limit)
 
@@ -117,16 +110,9 @@ def _gomaxprocs(info: BuildInfo, environment: Mapping[str, str], limits: Limits)
     name = "GOMAXPROCS"
     if name in environment:
         return Setting(name, "kept", environment[name], "set for the program")
-    if _links(info, AUTOMAXPROCS):
-        return Setting(name, "kept", None, f"the program links {AUTOMAXPROCS}, which sets it")
-    try:
-        limit = limits.cpu()
-    except CgroupError as e:
-        return Setting(name, "unreadable", None, str(e))
-    if limit is None:
-        return Setting(
-            name, "kept", None, "no CPU quota on its cgroup or any ancestor visible here"
-        )
+    limit = _cgroup_limit(name, info, AUTOMAXPROCS, limits.cpu, "CPU quota")
+    if isinstance(limit, Setting):
+        return limit
     cpus = len(os.sched_getaffinity(0))
     # Go 1.25's own rule for a quota it sees: rounded up, at least 2 (runtime.adjustCPULimit;
     # below 2 a GC worker would starve the program). Older runtimes never chose: 1 is safe.
@@ -141,6 +127,23 @@ def _gomaxprocs(info: BuildInfo, environment: Mapping[str, str], limits: Limits)
         return Setting(name, "kept", None, why, limit)
     why = blind or "the quota is on a parent cgroup, which the Go runtime does not read"
     return Setting(name, "set", str(value), f"{quota}; {why}", limit)
+
+
+def _cgroup_limit(
+    name: str, info: BuildInfo, library: str, read: Callable[[], Limit | None], what: str
+) -> Limit | Setting:
+    """The limit NAME would be derived from, read by READ; or the Setting that says why
+    there is none to use: the program sets NAME itself (it links LIBRARY), a cgroup file
+    makes no sense, or no cgroup here has WHAT."""
+    if _links(info, library):
+        return Setting(name, "kept", None, f"the program links {library}, which sets it")
+    try:
+        limit = read()
+    except CgroupError as e:
+        return Setting(name, "unreadable", None, str(e))
+    if limit is None:
+        return Setting(name, "kept", None, f"no {what} on its cgroup or any ancestor visible here")
+    return limit
 
 
 def _runtime_blind_to_quota(info: BuildInfo, environment: Mapping[str, str]) -> str | None:

@@ -119,17 +119,17 @@ def _pseudo(path: str) -> bool:
 
 
 def _identity(info: os.stat_result, path: str) -> tuple[object, ...]:
-    kind = (info.st_mode, info.st_uid, info.st_gid)
+    owned = (info.st_mode, info.st_uid, info.st_gid)
     if _pseudo(path):  # their inodes are made up afresh for each process
-        return ("pseudo", *kind)
+        return ("pseudo", *owned)
     if info.st_mode & 0o170000 == 0o040000:
         # A directory's times, size and links change with every entry made in it (/tmp, a
         # cache in use); the checks judge its type, mode and owner, and what they list or
         # ask of it (scandir, access, ACLs) is recorded apart.
-        return ("directory", *kind, info.st_dev, info.st_ino)
+        return ("directory", *owned, info.st_dev, info.st_ino)
     return (
         "file",
-        *kind,
+        *owned,
         info.st_dev,
         info.st_ino,
         info.st_nlink,
@@ -211,20 +211,20 @@ def _canonical(name: str, result: Any) -> object:
 
 def observe(call: Call) -> object:
     """What CALL sees now, in the form it was recorded. CALL has SIGNATURES' types."""
-    kind, args = call
-    if kind == "stat":
+    name, args = call
+    if name == "stat":
         return _stat(str(args[0]), bool(args[1]))
-    if kind == "open":
+    if name == "open":
         return _opened(str(args[0]), int(args[1]))  # type: ignore[call-overload]
-    if kind == "scandir":
+    if name == "scandir":
         return _listing(str(args[0]))
-    if kind.startswith("fact:"):
-        return _fact(kind[5:], *args)
-    if kind == "access":
-        return _value(kind, args[0], args[1], effective_ids=args[2], follow_symlinks=args[3])
-    if kind == "getxattr":
-        return _value(kind, args[0], args[1], follow_symlinks=args[2])
-    return _value(kind, *args)
+    if name.startswith("fact:"):
+        return _fact(name[5:], *args)
+    if name == "access":
+        return _value(name, args[0], args[1], effective_ids=args[2], follow_symlinks=args[3])
+    if name == "getxattr":
+        return _value(name, args[0], args[1], follow_symlinks=args[2])
+    return _value(name, *args)
 
 
 def _fact(name: str, *args: object) -> object:
@@ -252,11 +252,11 @@ def fingerprint_now(calls: Iterable[Call]) -> str:
 
 
 def well_formed(call: object) -> bool:
-    """CALL is one a plan may hold: a known kind, with arguments of its types."""
+    """CALL is one a plan may hold: a known name, with arguments of its types."""
     if not (isinstance(call, tuple) and len(call) == 2 and isinstance(call[1], tuple)):
         return False
-    kind, args = call
-    types = SIGNATURES.get(kind) if isinstance(kind, str) else None
+    name, args = call
+    types = SIGNATURES.get(name) if isinstance(name, str) else None
     return (
         types is not None
         and len(args) == len(types)
@@ -324,12 +324,12 @@ class Recorder:
             self.unusable(f"{call[0]} {call[1]!r} changed while the checks ran")
         self.calls.setdefault(call, seen)
 
-    def _path(self, what: object, kind: str) -> str | None:
+    def _path(self, what: object, call: str) -> str | None:
         if isinstance(what, os.PathLike):
             what = os.fspath(what)
         if isinstance(what, str):
             return what
-        self.unusable(f"{kind} of {what!r}, not a path")
+        self.unusable(f"{call} of {what!r}, not a path")
         return None
 
     def __enter__(self) -> Recorder:
@@ -349,7 +349,10 @@ class Recorder:
         return self
 
     def __exit__(
-        self, kind: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        e: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         for name, original in self._saved.items():
             if name == "open()":

@@ -269,7 +269,7 @@ def _mentions(text: str, value: str) -> bool:
 # The file: MAGIC, the hex BLAKE2b of the body and a newline, then the body: fields
 # ended by NUL. The key, the launch's digest, the answers' digest; the number of
 # entries, and for each its number of fields and their names and values; then each
-# call: its kind, and each argument as a type letter (s, i, b) and its text.
+# call: its name, and each argument as a type letter (s, i, b) and its text.
 
 
 def encode(found: Plan) -> bytes | None:
@@ -279,8 +279,8 @@ def encode(found: Plan) -> bytes | None:
         fields.append(str(len(entry)))
         for name, value in entry.items():
             fields += [name, value]
-    for kind, args in found.calls:
-        fields.append(kind)
+    for name, args in found.calls:
+        fields.append(name)
         fields += [_argument(a) for a in args]
     if any("\0" in f for f in fields):
         return None
@@ -335,12 +335,12 @@ def _calls(fields: list[str]) -> list[Call] | None:
     calls: list[Call] = []
     at = 0
     while at < len(fields):
-        kind = fields[at]
-        types = SIGNATURES.get(kind)
+        name = fields[at]
+        types = SIGNATURES.get(name)
         if types is None or len(calls) >= MAX_CALLS:
             return None
         args = tuple(_parsed(text) for text in fields[at + 1 : at + 1 + len(types)])
-        call = (kind, args)
+        call = (name, args)
         if not well_formed(call):
             return None
         calls.append(call)
@@ -349,13 +349,13 @@ def _calls(fields: list[str]) -> list[Call] | None:
 
 
 def _parsed(text: str) -> object:
-    kind, value = text[:1], text[1:]
-    if kind == "s":
+    letter, value = text[:1], text[1:]
+    if letter == "s":
         return value
-    if kind == "b" and value in ("0", "1"):
+    if letter == "b" and value in ("0", "1"):
         return value == "1"
     digits = value.removeprefix("-")
-    if kind == "i" and 0 < len(digits) <= 20 and digits.isascii() and digits.isdigit():
+    if letter == "i" and 0 < len(digits) <= 20 and digits.isascii() and digits.isdigit():
         return int(value)
     raise ValueError(text)
 

@@ -33,8 +33,6 @@ from golaunch.output.report import Report
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
-FORMATS = ("prometheus", "openmetrics")
-
 
 class Fleet(NamedTuple):
     """The series of a metrics file, by unit."""

@@ -76,8 +76,8 @@ def _tcp_connect(host: str, port: int, deadline: float) -> socket.socket:
     import socket
 
     error: OSError = OSError("no address")
-    for family, kind, proto, _, address in _resolve(host, port, deadline):
-        sock = socket.socket(family, kind, proto)
+    for family, socktype, proto, _, address in _resolve(host, port, deadline):
+        sock = socket.socket(family, socktype, proto)
         try:
             sock.settimeout(_budget(deadline))
             sock.connect(address)

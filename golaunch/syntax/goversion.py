@@ -14,15 +14,15 @@ class GoVersion:
     """A plain class, not a dataclass: every start that computes GOMEMLIMIT parses the
     program's Go version, and the dataclasses module costs more than the whole start."""
 
-    __slots__ = ("kind", "major", "minor", "patch", "pre", "text")
+    __slots__ = ("major", "minor", "patch", "pre", "stage", "text")
 
     def __init__(
-        self, *, major: str, minor: str, patch: str, kind: str = "", pre: str = "", text: str
+        self, *, major: str, minor: str, patch: str, stage: str = "", pre: str = "", text: str
     ) -> None:
         self.major = major
         self.minor = minor
         self.patch = patch
-        self.kind = kind  # "", "alpha", "beta" or "rc"
+        self.stage = stage  # "", "alpha", "beta" or "rc"
         self.pre = pre
         self.text = text
 
@@ -35,7 +35,7 @@ class GoVersion:
             _int_key(self.major),
             _int_key(self.minor),
             _int_key(self.patch),
-            (0, self.kind),
+            (0, self.stage),
             _int_key(self.pre),
         )
 
@@ -83,20 +83,20 @@ def parse_go_version(text: str) -> GoVersion | None:
         if cut is None or cut[1] != "":
             return None
         return GoVersion(major=major, minor=minor, patch=cut[0], text=text)
-    kind_end = 0
-    while kind_end < len(rest) and not ("0" <= rest[kind_end] <= "9"):
-        if not ("a" <= rest[kind_end] <= "z"):
+    stage_end = 0
+    while stage_end < len(rest) and not ("0" <= rest[stage_end] <= "9"):
+        if not ("a" <= rest[stage_end] <= "z"):
             return None
-        kind_end += 1
-    if kind_end == 0:
+        stage_end += 1
+    if stage_end == 0:
         return None
-    kind, rest = rest[:kind_end], rest[kind_end:]
+    stage, rest = rest[:stage_end], rest[stage_end:]
     if rest == "":
-        return GoVersion(major=major, minor=minor, patch="", kind=kind, text=text)
+        return GoVersion(major=major, minor=minor, patch="", stage=stage, text=text)
     cut = _cut_int(rest)
     if cut is None or cut[1] != "":
         return None
-    return GoVersion(major=major, minor=minor, patch="", kind=kind, pre=cut[0], text=text)
+    return GoVersion(major=major, minor=minor, patch="", stage=stage, pre=cut[0], text=text)
 
 
 def compare(x: GoVersion, y: GoVersion) -> int:

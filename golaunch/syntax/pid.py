@@ -10,7 +10,8 @@ tests/integration/test_pid.py holds this to libsystemd itself.
 
 from __future__ import annotations
 
-WHITESPACE = " \t\n\r"  # systemd's WHITESPACE, skipped before the number
+from golaunch.syntax import WHITESPACE
+
 C_SPACE = " \t\n\v\f\r"  # isspace() in the C locale, which strtoull skips too
 PID_MAX = 2**31 - 1  # pid_t is a 32-bit int
 DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"

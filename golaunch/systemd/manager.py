@@ -20,6 +20,7 @@ import os
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+from golaunch.config.plain import DEFAULT_PATH
 from golaunch.status import ManagerUnavailable, UsageError
 
 PROPERTIES = ("NotifyAccess",)  # what the ready-probe check judges
@@ -193,7 +194,7 @@ def _environment(user_manager: int | None) -> dict[str, str]:
     """systemctl's: no pager, nothing of the service's own environment, and for a user
     manager the runtime directory where its private socket is."""
     environment = {
-        "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "PATH": DEFAULT_PATH,
         "SYSTEMD_PAGER": "",
     }
     if user_manager is not None:

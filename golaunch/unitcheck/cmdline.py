@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-WHITESPACE = " \t\n\r"
+from golaunch.syntax import WHITESPACE
 
 
 def expand_command(argv: Sequence[str], environment: Mapping[str, str]) -> list[str]:

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from golaunch.syntax import WHITESPACE
 from golaunch.syntax.envname import systemd_accepts_name
 
-WHITESPACE = " \t\n\r"
 NEWLINE = "\n\r"
 COMMENTS = "#;"
 SHELL_NEED_ESCAPE = '"\\`$'
