@@ -9,9 +9,22 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := golang-go gcc libc6-dev acl prometheus-node-exporter prometheus prometheus-alertmanager mandoc man-db debhelper lintian rpm cpio python3.11-venv python3-pip python3-setuptools podman runc catatonit debootstrap valgrind
 APT_STAMP := build/.apt-installed
 
-.PHONY: all venv deps demo test lint unit coverage bench stress clean deb rpm packages
+.PHONY: help venv deps demo test lint unit coverage bench stress clean deb rpm packages
 
-all: test
+# Plain `make` says what there is: the whole suite installs apt packages as root, which
+# nobody should get by typing `make` to see what a Makefile offers.
+help:
+	@echo "golaunch: make TARGET"
+	@echo "  demo      build a Go server, --check it, launch it with a real sd_notify socket, break it"
+	@echo "  test      lint and every test suite (installs the .venv; apt packages as root)"
+	@echo "  lint      ruff and mypy"
+	@echo "  unit      the in-process tests only, under a minute"
+	@echo "  coverage  the unit tests' per-module coverage"
+	@echo "  bench     start-up cost against a baseline revision (BENCH_BASELINE=REV)"
+	@echo "  stress    the load tests alone (STRESS_COUNT=N)"
+	@echo "  deb rpm packages   build the packages into build/packages"
+	@echo "  deps      the .venv and, as root, the Debian packages the tests use"
+	@echo "  clean     remove the .venv and build/"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +57,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check golaunch tests examples bench
 	$(BIN)/mypy
 
-# The everyday loop: the in-process tests, no toolchain builds, under 20 s.
+# The everyday loop: the in-process tests, under a minute.
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 

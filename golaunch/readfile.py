@@ -1,5 +1,9 @@
-"""Reading the small files golaunch trusts to be small: the configuration, the go env
-files, $GOROOT/VERSION. Regular files only, opened without blocking, read up to a cap:
+"""Reading the files golaunch trusts to be small: the configuration (config.file,
+config.plain), the go env files (host.godirs), $GOROOT/VERSION (host.toolchain), a
+script's #! line (host.execution), credentials (host.credentials, and
+unitcheck.credentials for LoadCredential= sources), EnvironmentFile= files
+(unitcheck.environment), and the metrics file a refresh merges into
+(golaunch.commands). Regular files only, opened without blocking, read up to a cap:
 a FIFO, a device or a huge file is an error, never a hang."""
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """The checks, in the order they run and are reported.
 
-A check is a module named after the finding it reports (`checks/goroot.py`
-reports `goroot`), with NAME and `check(ctx) -> list[Finding]`. Checks only
+A check is a module in RUN_ORDER named after the finding it reports
+(`checks/goroot.py` reports `goroot`), with NAME and `check(ctx) -> list[Finding]`;
+`checks/cachedir.py` is not one: it is what the gocache and gomodcache checks
+share. Checks only
 read: they never raise for a problem with the host, and never change it.
 The names and MESSAGE_IDs come from golaunch.findings.REGISTRY. Some findings
 in it are not made here, since no check could see them in time: `config`

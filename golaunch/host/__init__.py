@@ -1,5 +1,12 @@
-"""Facts about the host, gathered once before the checks and only read by them.
+"""Facts about the host, and what a start computes from them.
 
-The environment the program gets, the Go toolchain and caches, and the program
-file itself (ELF, interpreter, libraries, Go build info).
+execution: what every start, warm or full, computes afresh: the program, its argv
+and its environment (environment: what is passed on; toolchain: GOROOT; godirs:
+GOCACHE and GOMODCACHE; goruntime and cgroups: GOMEMLIMIT and GOMAXPROCS from the
+cgroup's limits; surroundings: a unit, a container or a shell). context: what a full
+start gathers once for the checks beside it (program: the program file, ELF,
+libraries, Go build info; credentials; listeners: the sockets systemd passed;
+permissions: who else can write a path). The checks read these, and examine the
+files they judge themselves, through os: on a start that keeps a plan, the recorder
+(golaunch.inputs.trace) sees every such read.
 """

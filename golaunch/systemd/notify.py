@@ -35,16 +35,25 @@ def ascii_status(text: str) -> str:
 
 
 def connect_notifier(environ: Mapping[str, str]) -> Notifier:
-    """A function sending one datagram to $NOTIFY_SOCKET; raises NotifyError if unreachable.
+    """A function sending one datagram per call to the socket NOTIFY_SOCKET names; raises
+    NotifyError if it is unset, malformed or unreachable.
 
-    sdnotify reads NOTIFY_SOCKET from os.environ and swallows errors unless
-    debug=True, so it is created with debug=True and its errors become NotifyError.
+    ENVIRON is golaunch's own environment (golaunch.__main__.as_started), and its
+    NOTIFY_SOCKET is judged and named in every error. sdnotify connects to the one in
+    os.environ, the same variable; an ENVIRON that says otherwise is refused rather
+    than sent elsewhere. sdnotify swallows errors unless debug=True, so it is created
+    with debug=True and its errors become NotifyError. BARRIER=1 carries a file
+    descriptor, which sdnotify cannot send: `barrier` has a socket of its own.
     """
+    import os
+
     address = environ.get("NOTIFY_SOCKET", "")
     if not address:
         raise NotifyError("NOTIFY_SOCKET is not set; use notify.mode = none outside systemd")
     if not (address.startswith("/") or address.startswith("@")):
         raise NotifyError(f"NOTIFY_SOCKET={address!r} is neither a path nor an abstract (@) socket")
+    if os.environ.get("NOTIFY_SOCKET") != address:
+        raise NotifyError(f"NOTIFY_SOCKET={address} is not this process's own NOTIFY_SOCKET")
     import sdnotify
 
     try:

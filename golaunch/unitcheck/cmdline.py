@@ -1,12 +1,15 @@
 """ExecStart='s variables, expanded as systemd 252 does when it starts the command
 (systemd.service(5) "Command lines"; src/basic/env-util.c replace_env_argv).
 
-- A word that is exactly $NAME becomes the variable's value split into words
+- A word that starts with $ (not ${ or $$) is a variable: the rest of the word,
+  whatever it holds, is its name. It becomes the value split into words
   (whitespace, with quotes and backslashes removed as in the unit file), or no
-  word at all when NAME is unset.
+  word at all when no variable has that name: `$FOO/bin` looks up "FOO/bin",
+  which no environment holds, and vanishes.
 - Anywhere in a word, ${NAME} becomes the value as it is, one word (empty when
-  unset); $$ becomes $. Nothing else is special: $NAME inside a word, ${NAME:-x}
-  and an unterminated ${ stay as written.
+  unset); $$ becomes $. Nothing else is special: $NAME after the word's start,
+  ${NAME:-x} and an unterminated ${ stay as written.
+tests/system/test_unit_faults.py holds each rule to systemd 252 itself.
 The bus gives ExecStart= before this expansion, which is why a check redoes it.
 """
 

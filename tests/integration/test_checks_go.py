@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,7 +63,11 @@ def test_real_toolchains_pass(toolchain: Toolchain, tmp_path: Path) -> None:
     ],
     ids=["no-src", "no-go", "go-not-executable", "bad-version", "no-version"],
 )
-def test_broken_goroot_fails(tmp_path: Path, breakage, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_broken_goroot_fails(
+    tmp_path: Path,
+    breakage: Callable[[Path], object],
+    message: str,
+) -> None:
     root = fake_goroot(tmp_path)
     breakage(root)
     finding = findings(GoConfig(goroot=str(root)))["goroot"]
@@ -114,14 +119,14 @@ def test_version_mismatch_names_both(go_119: Toolchain) -> None:
     assert "go1.19.8" in finding.message and ">=1.22, <1.28" in finding.message
 
 
-def _cache_finding(tmp_path: Path, go_new: Toolchain, **go: object) -> Finding:
-    settings = {
+def _cache_finding(tmp_path: Path, go_new: Toolchain, **go: Any) -> Finding:
+    settings: dict[str, Any] = {
         "goroot": str(go_new.goroot),
         "gocache": str(tmp_path / "c"),
         "gomodcache": str(tmp_path / "m"),
     }
-    settings.update(go)  # type: ignore[arg-type]
-    return findings(GoConfig(**settings))["gocache"]  # type: ignore[arg-type]
+    settings.update(go)
+    return findings(GoConfig(**settings))["gocache"]
 
 
 def test_checks_create_nothing(tmp_path: Path, go_new: Toolchain) -> None:

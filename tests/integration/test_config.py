@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,11 @@ def _check_json(*args: str, env: dict[str, str] | None = None) -> tuple[int, dic
     ],
     ids=["directory", "fifo", "symlink-loop", "missing", "huge"],
 )
-def test_unusable_config_file_exits_78_naming_it(tmp_path: Path, make, expected: str) -> None:  # type: ignore[no-untyped-def]
+def test_unusable_config_file_exits_78_naming_it(
+    tmp_path: Path,
+    make: Callable[[Path], object],
+    expected: str,
+) -> None:
     path = tmp_path / "golaunch.toml"
     make(path)
     code, report = _check_json("--config", str(path), "--", "/bin/true")

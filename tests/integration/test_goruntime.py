@@ -8,6 +8,7 @@ import random
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,7 +76,7 @@ def test_check_refuses_a_plus_sign_for_a_go_1_19_binary(go_119: Toolchain) -> No
     assert report["status"] == 78 and finding["severity"] == "fail", finding
 
 
-def check_json(program: Path, *options: str, env: dict[str, str] | None = None) -> dict:  # type: ignore[type-arg]
+def check_json(program: Path, *options: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     run = subprocess.run(
         [sys.executable, "-m", "golaunch", "--check", "--json", *options, "--", str(program)],
         capture_output=True,
@@ -86,7 +87,7 @@ def check_json(program: Path, *options: str, env: dict[str, str] | None = None) 
     return {"status": run.returncode, **json.loads(run.stdout)}
 
 
-def runtime_findings(report: dict) -> list[dict]:  # type: ignore[type-arg]
+def runtime_findings(report: dict[str, Any]) -> list[dict[str, Any]]:
     return [f for f in report["findings"] if f["check"] == "runtime"]
 
 

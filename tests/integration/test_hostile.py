@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -79,7 +80,11 @@ def test_foreign_machine_fails(tmp_path: Path) -> None:
         "not-executable",
     ],
 )
-def test_unrunnable_programs(tmp_path: Path, make, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_unrunnable_programs(
+    tmp_path: Path,
+    make: Callable[[Path], object],
+    message: str,
+) -> None:
     program = tmp_path / "prog"
     make(program)
     code, out = check(str(program))

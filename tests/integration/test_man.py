@@ -87,3 +87,37 @@ def test_every_exit_status_is_in_the_manual_and_nothing_else() -> None:
     section = PAGE_1.split(".Sh EXIT STATUS\n", 1)[1].split("\n.Sh ", 1)[0]
     listed = {int(line.split()[1]) for line in section.splitlines() if line.startswith(".It ")}
     assert listed == members
+
+
+README = (REPO / "README.md").read_text()
+
+
+@pytest.mark.parametrize("name", option_names())
+def test_every_option_is_in_the_readmes_table(name: str) -> None:
+    rows = [line for line in README.splitlines() if line.startswith("| `-")]
+    assert any(re.search(rf"[`,] ?{re.escape(name)}[ `,]", row) for row in rows), name
+
+
+def test_every_exit_status_is_in_the_readmes_table() -> None:
+    from golaunch.status import ExitStatus
+
+    members = {v for k, v in vars(ExitStatus).items() if k.isupper()}
+    table = README.split("| code | meaning |", 1)[1].split("\n\n", 1)[0]
+    listed = {int(row.split("|")[1]) for row in table.splitlines()[2:] if row.startswith("| ")}
+    assert listed == members
+
+
+def test_no_exit_status_is_written_as_a_number() -> None:
+    """Every status comes from golaunch.status.ExitStatus: a literal 78 or 143 in the code
+    is a second place that can drift (issue 32)."""
+    from golaunch.status import ExitStatus
+
+    numbers = "|".join(str(v) for k, v in vars(ExitStatus).items() if k.isupper() and v)
+    pattern = re.compile(rf"(return|exit\(|_exit\(|status =|status=)\s*({numbers})\b")
+    found = [
+        f"{path.relative_to(REPO)}:{number}: {line.strip()}"
+        for path in sorted((REPO / "golaunch").rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if pattern.search(line) and "ExitStatus" not in line
+    ]
+    assert found == []

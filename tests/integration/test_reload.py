@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 
@@ -99,14 +99,14 @@ def one_unit(tmp_path: Path, pid: int) -> str:
 
 
 def reloaded(
-    tmp_path: Path, pid: int, seconds: float = 10, **settings: object
+    tmp_path: Path, pid: int, seconds: float = 10, **settings: Any
 ) -> tuple[int, list[Finding], list[str], float]:
     """The exit status, the journal entries and STATUS= lines, and how long it took."""
     logged: list[Finding] = []
     said: list[str] = []
     began = time.monotonic()
     status = reload_program(
-        ReloadConfig(**settings),  # type: ignore[arg-type]
+        ReloadConfig(**settings),
         pid, said.append, logged.append,
         deadline=Deadline(seconds), proc=one_unit(tmp_path, pid),
     )  # fmt: skip

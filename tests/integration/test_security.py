@@ -56,7 +56,11 @@ def _nobody_group(path: Path, mode: int) -> None:
     ],
     ids=["world-writable", "sticky-world-writable-dir", "owned-by-nobody", "group-writable-dir"],
 )
-def test_writable_by_others_warns_and_strict_fails(program: Path, change, where: str) -> None:  # type: ignore[no-untyped-def]
+def test_writable_by_others_warns_and_strict_fails(
+    program: Path,
+    change: Callable[[Path], object],
+    where: str,
+) -> None:
     change(program)
     path = str(program if where == "program" else program.parent)
     assert findings(program) == [(Severity.WARN, path)]

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
@@ -38,13 +39,13 @@ def unit(exec_start: str, *extra: str) -> str:
     return "\n".join([*lines, f"ExecStart={exec_start}", *extra, ""])
 
 
-def check(machine: Machine, *args: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+def check(machine: Machine, *args: str) -> tuple[int, dict[str, Any]]:
     run = machine.run(str(GOLAUNCH), "--check", "--format", "json", *args, check=False)
     assert run.stderr == "", run.stderr
     return run.returncode, json.loads(run.stdout)
 
 
-def failing(report: dict) -> set[str]:  # type: ignore[type-arg]
+def failing(report: dict[str, Any]) -> set[str]:
     return {f["check"] for f in report["findings"] if f["severity"] == "fail"}
 
 
@@ -232,7 +233,7 @@ def test_no_bus_no_answer(machine: Machine) -> None:
     assert run.stderr.startswith("golaunch: cannot reach the service manager over the system bus")
 
 
-def runtime_messages(report: dict) -> dict[str, str]:  # type: ignore[type-arg]
+def runtime_messages(report: dict[str, Any]) -> dict[str, str]:
     return {
         f["fields"]["GOLAUNCH_VARIABLE"]: f["message"]
         for f in report["findings"]

@@ -98,6 +98,54 @@ def test_exec_start_variables_are_expanded(machine: Machine, go_server: Path) ->
     assert machine.show(name)["ExecMainStatus"] == "78"
 
 
+# Words whose expansion systemd 252 decides, with FOO="a  b" and BAR=x: what it gives.
+EXPANDED_WORDS = [
+    "$FOO",  # a, b: split into words
+    "$FOO/bin",  # nothing: the rest of the word is the name, FOO/bin, which is unset
+    "${FOO}/bin",  # "a  b/bin": one word
+    "x$FOO",  # x$FOO: $ not at a word's start is as written
+    "$FOO$FOO",  # nothing: the name FOO$FOO
+    "${FOO}${BAR}",  # "a  bx"
+    "$$FOO",  # $FOO: $$ is a $
+    "${FOO",  # as written: unterminated
+    "${FOO:-x}",  # as written: no shell forms
+    "$UNSET",  # nothing
+    "${UNSET}y",  # y
+    "$BAR.z",  # nothing: the name BAR.z
+    "$1",  # nothing: the name 1
+]
+
+
+def test_exec_start_words_expand_as_systemd_expands_them(machine: Machine) -> None:
+    """golaunch.unitcheck.cmdline held to systemd 252 itself (issue 32, item 12): a unit
+    prints the argv systemd gave it, and the check's expansion of the same words must be
+    that argv."""
+    from golaunch.unitcheck.cmdline import expand_command
+
+    name = "faults-words.service"
+    environment = {"FOO": "a  b", "BAR": "x"}
+    printer = '/usr/bin/python3 -c "import json,sys; print(json.dumps(sys.argv[1:]))"'
+    machine.install(
+        {
+            name: "\n".join(
+                [
+                    "[Unit]",
+                    "DefaultDependencies=no",
+                    "[Service]",
+                    "Type=oneshot",
+                    'Environment="FOO=a  b" BAR=x',
+                    f"ExecStart={printer} {' '.join(EXPANDED_WORDS)}",
+                    "",
+                ]
+            )
+        }
+    )
+    machine.start_ok(name)
+    printed = machine.journal_text("-u", name, "-o", "cat").splitlines()
+    argv = json.loads(next(line for line in printed if line.startswith("[")))
+    assert expand_command(EXPANDED_WORDS, environment) == argv
+
+
 def test_a_config_the_user_reads_through_a_group(machine: Machine, go_server: Path) -> None:
     machine.run("groupadd", "--system", "faultsgrp", check=False)
     machine.run("useradd", "--system", "--no-create-home", "--groups", "faultsgrp", "faulter",

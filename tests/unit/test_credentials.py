@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -57,7 +58,12 @@ def test_contents_become_the_variable_and_never_a_report(directory: Path) -> Non
     ],
     ids=["no-directory", "missing", "too-large", "nul", "directory"],
 )
-def test_each_bad_credential_is_a_finding(tmp_path: Path, setup, name: str, says: str) -> None:  # type: ignore[no-untyped-def]
+def test_each_bad_credential_is_a_finding(
+    tmp_path: Path,
+    setup: Callable[[Path], object] | None,
+    name: str,
+    says: str,
+) -> None:
     if setup:
         setup(tmp_path)
     ctx = context(tmp_path if setup else None, env={"VAR": name})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from golaunch.checks import config as config_check
@@ -10,8 +12,8 @@ from golaunch.findings import Severity
 from golaunch.host.context import build_context
 
 
-def environment_for(inherited: dict[str, str], **env_config: object) -> dict[str, str]:
-    config = Config(program="/bin/true", environment=EnvironmentConfig(**env_config))  # type: ignore[arg-type]
+def environment_for(inherited: dict[str, str], **env_config: Any) -> dict[str, str]:
+    config = Config(program="/bin/true", environment=EnvironmentConfig(**env_config))
     return dict(build_context(config, inherited).environment)
 
 

@@ -6,7 +6,7 @@ import dataclasses
 import errno
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -86,9 +86,9 @@ class Recorder:
         return [entry for kind, entry in self.calls if kind == "log"]  # type: ignore[misc]
 
 
-def context(program: str = "/bin/true", **go: object) -> LaunchContext:
+def context(program: str = "/bin/true", **go: Any) -> LaunchContext:
     """A context with no Go toolchain in play: /usr/sbin has no `go` (/usr/bin may)."""
-    go_config = GoConfig(**go)  # type: ignore[arg-type]
+    go_config = GoConfig(**go)
     environment = EnvironmentConfig(path="/usr/sbin")
     config = Config(program=program, go=go_config, environment=environment)
     return build_context(config, {"PATH": "/usr/sbin", **SOCKET})
