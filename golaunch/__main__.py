@@ -34,9 +34,9 @@ def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
             status = launch_read(argv, environ, plain)
         if status is not None:
             return status
-    from golaunch.cli import run as run_cli
+    from golaunch.cli import dispatch
 
-    return run_cli(argv, environ)
+    return dispatch(argv, environ)
 
 
 def as_started(environ: Mapping[str, str], proc: str = "/proc/self/environ") -> Mapping[str, str]:

@@ -29,7 +29,7 @@ def _report_format(options: Mapping[str, Any]) -> str:
     return chosen or "text"
 
 
-def run(argv: Sequence[str], environ: Mapping[str, str]) -> int:
+def dispatch(argv: Sequence[str], environ: Mapping[str, str]) -> int:
     options = parse(argv)
     if options is None:
         return ExitStatus.OK
@@ -85,7 +85,9 @@ def _run_configured(
     configured = configure(options, environ)
     config, path = configured.config, configured.path
     if config is None:
-        return commands.refuse(configured.findings, configured.values, options, environ)
+        return commands.refuse_configuration(
+            configured.findings, configured.values, options, environ
+        )
     if config.program is None and options["reload_pid"] is None:
         raise UsageError(
             "no program: give one after -- (golaunch -- /opt/app/server) or set `program` "
@@ -97,5 +99,5 @@ def _run_configured(
     if options["print_env"]:
         return commands.print_env(config, environ)
     if options["check"]:
-        return commands.check(config, environ, report_format, path, options["output"])
+        return commands.check_program(config, environ, report_format, path, options["output"])
     return commands.launch_validated(environ, configured.config_file, config)

@@ -1,14 +1,15 @@
 """What golaunch can be asked to do, one function each, each returning the exit status:
-launch (check, then exec), check (print a report), check_units (a report per unit, or
-metrics), reload (signal a running program and confirm), print_env, and refuse (a
-configuration that did not validate, reported as the launch or check it was meant for).
+launch (check, then exec), check_program (print a report), check_units (a report per
+unit, or metrics), reload (signal a running program and confirm), print_env, and
+refuse_configuration (a configuration that did not validate, reported as the launch or
+check it was meant for).
 
-Each takes what it works on: launch, check, reload and print_env a validated
-configuration; check_units the unit names; refuse the findings that say why there
-is no configuration. Side effects live where they belong: a launch's and a
+Each takes what it works on: launch, check_program, reload and print_env a validated
+configuration; check_units the unit names; refuse_configuration the findings that say
+why there is no configuration. Side effects live where they belong: a launch's and a
 refusal's in golaunch.launch (the journal, STATUS=, the exec), check_units' in
-golaunch.unitcheck (a child per unit, staged credentials), reload's in
-golaunch.reload (the signal); the rest print, or write --output.
+golaunch.unitcheck (a child per unit, staged credentials), reload's in golaunch.reload
+(the signal); the rest print, or write --output.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def launch_validated(
     return launch(config, environ, config_file.path if config_file else None)
 
 
-def check(
+def check_program(
     config: Config,
     environ: Mapping[str, str],
     report_format: str,
@@ -102,10 +103,10 @@ def check_units(
     series in OUTPUT; a unit that is gone loses its series."""
     import time
 
-    from golaunch.unitcheck.run import check_units as collect
+    from golaunch.unitcheck.run import unit_reports
 
     listed_at = time.time()
-    reports, gone = collect(names, all_units, missing_ok=merge)
+    reports, gone = unit_reports(names, all_units, missing_ok=merge)
     if report_format in METRICS_FORMATS:
         from golaunch.output.metrics import unit_of
 
@@ -200,7 +201,7 @@ def print_env(config: Config, environ: Mapping[str, str]) -> int:
     return ExitStatus.OK
 
 
-def refuse(
+def refuse_configuration(
     findings: Sequence[Finding],
     cli_values: Mapping[str, Any],
     options: Mapping[str, Any],

@@ -8,11 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from golaunch.config.plain import DEFAULT_CONFIG_FILE
+from golaunch.config.plain import DEFAULT_CONFIG_FILE, MAX_CONFIG_BYTES
 from golaunch.readfile import NotRegularFile, read_regular_file
 
 # A configuration is a few hundred bytes; a megabyte is a mistake or an attack.
-MAX_CONFIG_BYTES = 1 << 20
 
 
 class ConfigFileError(Exception):

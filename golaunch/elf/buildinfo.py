@@ -14,7 +14,7 @@ import struct
 
 from golaunch.elf.elffile import PF_W, PF_X, PT_LOAD, ElfError, ElfFile
 
-MAGIC = b"\xff Go buildinf:"
+BUILDINFO_MAGIC = b"\xff Go buildinf:"
 HEADER_SIZE = 32
 ALIGN = 16
 MAX_SEARCH = 32 << 20  # Go's own reader scans the whole section; 32 MB bounds hostile ones
@@ -98,11 +98,11 @@ def _search_magic(elf: ElfFile, start: int, size: int) -> int | None:
         if s.type == PT_LOAD and s.vaddr <= start < s.vaddr + s.filesz:
             available = min(size, s.vaddr + s.filesz - start, MAX_SEARCH)
             data = elf.read(start - s.vaddr + s.offset, available)
-            index = data.find(MAGIC)
+            index = data.find(BUILDINFO_MAGIC)
             while index >= 0:
                 if index % ALIGN == 0 and len(data) - index >= HEADER_SIZE:
                     return start + index
-                index = data.find(MAGIC, index + 1)
+                index = data.find(BUILDINFO_MAGIC, index + 1)
             return None
     return None
 

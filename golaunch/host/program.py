@@ -16,8 +16,7 @@ from typing import Any, NamedTuple
 from golaunch.elf.buildinfo import BuildInfo, read_buildinfo
 from golaunch.elf.elffile import ET_DYN, ET_EXEC, ElfError, ElfFile
 from golaunch.elf.resolve import Resolution, Resolver
-
-SHEBANG_MAX = 256  # the kernel reads this much of a #! line (BINPRM_BUF_SIZE)
+from golaunch.host.execution import SHEBANG_MAX
 
 
 class Unrunnable:

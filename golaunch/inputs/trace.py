@@ -58,7 +58,7 @@ MAX_PSEUDO_BYTES = 1 << 20
 # Files up to this size that the checks open are compared by their bytes ($GOROOT/VERSION,
 # go.env, ld.so.conf, /etc/ld.so.cache), but for ELF objects (see _contents).
 SMALL_FILE = 256 << 10
-ELF_MAGIC = b"\x7fELF"
+_ELF = b"\x7fELF"  # an ELF file's first bytes (as elf.elffile, which imports this part)
 SUPPORTS = ("supports_dir_fd", "supports_effective_ids", "supports_fd", "supports_follow_symlinks")
 # Each call a plan may hold, with the types of its arguments.
 SIGNATURES: dict[str, tuple[type, ...]] = {
@@ -162,7 +162,7 @@ def _contents(fd: int, info: os.stat_result, path: str) -> object:
         return identity
     if _pseudo(path):
         return (*identity, digest(os.pread(fd, MAX_PSEUDO_BYTES, 0)).digest())
-    if info.st_size > SMALL_FILE or os.pread(fd, 4, 0) == ELF_MAGIC:
+    if info.st_size > SMALL_FILE or os.pread(fd, 4, 0) == _ELF:
         return identity
     return (*identity, digest(os.pread(fd, SMALL_FILE + 1, 0)).digest())
 

@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from golaunch.inputs.trace import Call
     from golaunch.launch.finish import Launch
 
-MAGIC = b"golaunch plan 2\n"
+PLAN_MAGIC = b"golaunch plan 2\n"
 ONE_TIME = ("INVOCATION_ID", "JOURNAL_STREAM")
 PID_VARIABLES = ("SYSTEMD_EXEC_PID", "LISTEN_PID", "WATCHDOG_PID", "MAINPID")
 MAX_CALLS = 50_000
@@ -138,7 +138,7 @@ def _effects(log_target: str, environ: Mapping[str, str]) -> Any:
 
 def plan_key(argv: Sequence[str], environ: Mapping[str, str], plain: PlainConfig, pid: int) -> str:
     """Everything outside the host that the verdict depends on, as one digest."""
-    hashed = digest(MAGIC)
+    hashed = digest(PLAN_MAGIC)
     for part in (__version__, code_stamp(), sys.executable, os.geteuid(), os.getegid()):
         hashed.update(f"{part}\0".encode("utf-8", "surrogateescape"))
     for arg in argv:
@@ -266,7 +266,7 @@ def _mentions(text: str, value: str) -> bool:
     return False
 
 
-# The file: MAGIC, the hex BLAKE2b of the body and a newline, then the body: fields
+# The file: PLAN_MAGIC, the hex BLAKE2b of the body and a newline, then the body: fields
 # ended by NUL. The key, the launch's digest, the answers' digest; the number of
 # entries, and for each its number of fields and their names and values; then each
 # call: its name, and each argument as a type letter (s, i, b) and its text.
@@ -286,7 +286,7 @@ def encode(found: Plan) -> bytes | None:
         return None
     body = "".join(f + "\0" for f in fields).encode("utf-8", "surrogateescape")
     whole: str = digest(body).hexdigest()
-    return MAGIC + whole.encode() + b"\n" + body
+    return PLAN_MAGIC + whole.encode() + b"\n" + body
 
 
 def _argument(value: object) -> str:
@@ -300,9 +300,9 @@ def _argument(value: object) -> str:
 def decode(data: bytes) -> Plan | None:
     """The plan in DATA, or None unless it is one this version wrote, whole, with every
     field of its kind and within bounds."""
-    if not data.startswith(MAGIC):
+    if not data.startswith(PLAN_MAGIC):
         return None
-    whole, _, body = data[len(MAGIC) :].partition(b"\n")
+    whole, _, body = data[len(PLAN_MAGIC) :].partition(b"\n")
     if whole != digest(body).hexdigest().encode() or not body.endswith(b"\0"):
         return None
     fields = body[:-1].decode("utf-8", "surrogateescape").split("\0")

@@ -111,7 +111,7 @@ def log(spec: Mapping[str, Any], check: str, message: str, **fields: str) -> Non
     system_logger(str(spec["log_target"]), os.environ).log(entry)
 
 
-def run(spec: Mapping[str, Any]) -> int:
+def supervise(spec: Mapping[str, Any]) -> int:
     helper = Helper(spec, connect_notifier(os.environ))
     program, url = spec["program"], spec["probe"]
     ready, attempts, error = helper.until_ready()
@@ -148,7 +148,7 @@ def main() -> None:
     try:
         spec = json.loads(sys.argv[1])
         close_inherited_fds(int(spec["pidfd"]))
-        status = run(spec)
+        status = supervise(spec)
     except ProgramExited:
         status = 0  # the program ended: nothing left to check
     except NotifyError as e:

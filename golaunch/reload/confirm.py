@@ -64,7 +64,7 @@ class Confirmation:
             return Look(False, state.message, state)
         if isinstance(state, str):
             return Look(False, state)
-        return judge(state, self.before, sent_at)
+        return look_at(state, self.before, sent_at)
 
     def _state(self) -> ReloadState | Verdict | str:
         from golaunch.readiness.probes import fetch
@@ -82,7 +82,7 @@ class Confirmation:
             return f"{url}: {shortened(getattr(e, 'strerror', None) or str(e))}"
 
 
-def judge(state: ReloadState, before: ReloadState | None, sent_at: float) -> Look:
+def look_at(state: ReloadState, before: ReloadState | None, sent_at: float) -> Look:
     """One look at the reload metrics after a signal sent at SENT_AT (Unix seconds)."""
     if state.successful is None or state.timestamp is None:
         return Look(False, f"no {state.component or '*'}_config_last_reload_successful and "

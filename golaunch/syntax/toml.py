@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 BARE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
-DIGITS = frozenset("0123456789")
+DECIMAL_DIGITS = frozenset("0123456789")
 ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
 MAX_DEPTH = 16  # arrays and inline tables within each other
 
@@ -295,11 +295,11 @@ class _Reader:
         start = self.pos
         while self.pos < len(text):
             c = text[self.pos]
-            if c in DIGITS:
+            if c in DECIMAL_DIGITS:
                 self.pos += 1
-            elif c == "_" and self.pos > start and text[self.pos - 1] in DIGITS:
+            elif c == "_" and self.pos > start and text[self.pos - 1] in DECIMAL_DIGITS:
                 self.pos += 1
-                if self.pos >= len(text) or text[self.pos] not in DIGITS:
+                if self.pos >= len(text) or text[self.pos] not in DECIMAL_DIGITS:
                     raise Unsupported
             else:
                 break

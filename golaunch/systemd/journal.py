@@ -23,13 +23,13 @@ INFO = 6
 LAUNCH_MESSAGE_ID = "6c442fa101754f8e95a8ae0d1af6b6c9"
 # sd_journal_sendv blocks while journald's socket queue is full (a stuck or
 # overloaded journald); past this, the entry goes to stderr instead.
-SEND_TIMEOUT = 1.0
+JOURNAL_SEND_TIMEOUT = 1.0
 
 if TYPE_CHECKING:
     JournalSender = Callable[[Mapping[str, str]], None]
 
 
-def send_to_journal(fields: Mapping[str, str], timeout: float = SEND_TIMEOUT) -> None:
+def send_to_journal(fields: Mapping[str, str], timeout: float = JOURNAL_SEND_TIMEOUT) -> None:
     """Send one entry over the native protocol; raise OSError when it did not arrive."""
     # cysystemd.journal.send is this same function re-exported, but importing
     # cysystemd.journal pulls in logging, uuid and traceback: 13 ms at every start.

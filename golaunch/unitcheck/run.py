@@ -53,7 +53,7 @@ def launches(arguments: Sequence[str]) -> bool:
     )
 
 
-def check_units(
+def unit_reports(
     names: Sequence[str], all_units: bool, missing_ok: bool = False
 ) -> tuple[list[Report], list[str]]:
     """A report for every golaunch unit (ALL_UNITS), then for each of NAMES; and, with

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from golaunch.checks.library import MAX_LIBRARY_FINDINGS
-from golaunch.elf.buildinfo import MAGIC
+from golaunch.elf.buildinfo import BUILDINFO_MAGIC
 from golaunch.host.program import inspect_program
 from tests.helpers.elf import many_needed
 from tests.helpers.process import run_golaunch
@@ -74,7 +74,7 @@ VERSION_AT = 32  # the inline version's uvarint length, from the build info head
 def patched(program: Path, directory: Path, at: int, data: bytes) -> Path:
     """A copy of PROGRAM with DATA written over its build info, AT bytes past the magic."""
     image = bytearray(program.read_bytes())
-    start = image.find(MAGIC) + at
+    start = image.find(BUILDINFO_MAGIC) + at
     image[start : start + len(data)] = data
     out = directory / "patched"
     out.write_bytes(bytes(image))

@@ -87,9 +87,9 @@ def resealed(data: bytes) -> bytes:
     """DATA with the body's digest made right, as someone who knows the format would."""
     from golaunch.inputs.digest import digest
 
-    body = data[len(plan.MAGIC) :].partition(b"\n")[2]
+    body = data[len(plan.PLAN_MAGIC) :].partition(b"\n")[2]
     whole: str = digest(body).hexdigest()
-    return plan.MAGIC + whole.encode() + b"\n" + body
+    return plan.PLAN_MAGIC + whole.encode() + b"\n" + body
 
 
 EDITS = st.lists(
@@ -213,8 +213,8 @@ def test_a_plan_of_the_wrong_types_means_the_full_start(
 ) -> None:
     """Fields of the wrong type ended in "internal error" (item 12)."""
     host, reference, original = primed
-    body = original[len(plan.MAGIC) :].partition(b"\n")[2]
-    bad = resealed(plan.MAGIC + b"x\n" + body + b"stat\0" + field.encode() + b"\0")
+    body = original[len(plan.PLAN_MAGIC) :].partition(b"\n")[2]
+    bad = resealed(plan.PLAN_MAGIC + b"x\n" + body + b"stat\0" + field.encode() + b"\0")
     assert plan.decode(bad) is None
     planted(host, bad)
     outcome, warm, _ = timed(host)

@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from golaunch.findings import MESSAGE_IDS, Severity
-from golaunch.systemd.journal import LAUNCH_MESSAGE_ID, SEND_TIMEOUT
+from golaunch.systemd.journal import JOURNAL_SEND_TIMEOUT, LAUNCH_MESSAGE_ID
 from tests.helpers.namespace import run_isolated
 from tests.helpers.paths import BASE_PATH, BUILD
 
@@ -51,7 +51,7 @@ def test_a_reading_journal_gets_every_entry_with_its_fields() -> None:
     [
         ("absent", "no /run/systemd/journal/socket"),
         ("refusing", "Connection refused"),
-        ("full", f"journald took no entry for {SEND_TIMEOUT:g} s (socket full)"),
+        ("full", f"journald took no entry for {JOURNAL_SEND_TIMEOUT:g} s (socket full)"),
     ],
 )
 @pytest.mark.parametrize("target", ["journal", "auto"])
@@ -81,7 +81,8 @@ def test_the_send_deadline_does_not_outlive_execve(journal: str) -> None:
     if journal == "full":
         assert result.stderr.startswith("golaunch: launching /bin/sh as PID")
         assert result.stderr.endswith(
-            f"(journal unavailable: journald took no entry for {SEND_TIMEOUT:g} s (socket full))\n"
+            "(journal unavailable: journald took no entry for "
+            f"{JOURNAL_SEND_TIMEOUT:g} s (socket full))\n"
         )
     else:
         assert result.stderr == ""

@@ -99,7 +99,7 @@ class Manager:
 def run_checker(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stops: bool = False, **spec: object
 ) -> tuple[int, list[tuple[str, int]], subprocess.Popen[bytes]]:
-    from golaunch.readiness.helper import run
+    from golaunch.readiness.helper import supervise
 
     manager = Manager(tmp_path / "notify")
     monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "notify"))
@@ -109,7 +109,7 @@ def run_checker(
     base |= {"watchdog": False}
     base |= {"watchdog_usec": 0, "program": "/app", "log_target": "stderr", "pidfd": pidfd}
     try:
-        status = run({**base, **spec})
+        status = supervise({**base, **spec})
         if stops:
             program.wait(timeout=5)
     finally:

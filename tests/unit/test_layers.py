@@ -98,3 +98,38 @@ def test_parts_form_no_cycle() -> None:
 def test_the_top_level_is_short() -> None:
     top = sorted(p.name for p in PACKAGE.glob("*.py"))
     assert len(top) <= MAX_TOP_LEVEL_MODULES, top
+
+
+# Names every module of a kind defines on purpose: the finding a module makes, NAME;
+# each check module's check(ctx) (golaunch.checks); and the entry point of each process
+# golaunch runs (python -m golaunch, python -m golaunch.readiness.helper).
+CONVENTIONS = {"NAME": "golaunch.", "check": "golaunch.checks.", "main": "golaunch."}
+
+
+def public_definitions(path: Path) -> Iterator[str]:
+    """The public names PATH's module defines at its top level."""
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names = [node.name]
+        elif isinstance(node, ast.Assign):
+            names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names = [node.target.id]
+        else:
+            names = []
+        yield from (n for n in names if not n.startswith("_") and n != "TYPE_CHECKING")
+
+
+def test_no_public_name_means_two_things() -> None:
+    """One word per idea (issue 32): a public name defined in two modules is either one
+    fact written twice or two ideas under one word."""
+    where: dict[str, list[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for name in public_definitions(path):
+            where.setdefault(name, []).append(module_name(path))
+    twice = {
+        name: modules
+        for name, modules in where.items()
+        if len(modules) > 1 and not all(m.startswith(CONVENTIONS.get(name, "\0")) for m in modules)
+    }
+    assert twice == {}

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from golaunch.reload.confirm import judge
+from golaunch.reload.confirm import look_at
 from golaunch.reload.metrics import MAX_PAGE, Ambiguous, NotMetrics, ReloadState, reload_state
 from golaunch.reload.run import reload_budget
 from golaunch.status import ExitStatus
@@ -74,7 +74,7 @@ def test_nan_and_missing_metrics_are_no_answer() -> None:
     nan = reload_state(b"x_config_last_reload_successful NaN\n")
     assert nan.successful is not None and math.isnan(nan.successful) and nan.timestamp is None
     assert reload_state(b"# TYPE up gauge\nup 1\n") == ReloadState(None, None, (), "")
-    assert judge(reload_state(b"up 1\n"), None, 0).done is False
+    assert look_at(reload_state(b"up 1\n"), None, 0).done is False
 
 
 @pytest.mark.parametrize("page", [b"<html><body>Not metrics</body></html>\n", b"{ 'a': 1 }"])
@@ -111,7 +111,7 @@ def state(successful: float, timestamp: float) -> ReloadState:
 def test_judging_one_look(
     before: ReloadState | None, after: ReloadState, sent_at: float, done: bool, rejected: bool
 ) -> None:
-    look = judge(after, before, sent_at)
+    look = look_at(after, before, sent_at)
     rejection = look.verdict is not None and look.verdict.status == ExitStatus.DATAERR
     assert (look.done, rejection) == (done, rejected)
 

@@ -170,7 +170,9 @@ def test_a_refusal_notifies_through_the_same_path(
     recorder = Recorder()
     finding = failed("config", "go.version in /etc/golaunch/x.toml: bad")
     effects = recorder.effects()
-    notifier, _ = connect(mode, environ, effects, None)  # as golaunch.commands.refuse does
+    notifier, _ = connect(
+        mode, environ, effects, None
+    )  # as golaunch.commands.refuse_configuration does
     status = refuse([finding], "/opt/app/server", notifier, effects)
     assert status == ExitStatus.CONFIG
     assert recorder.logged()[0]["GOLAUNCH_CHECK"] == "config"

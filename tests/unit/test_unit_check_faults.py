@@ -317,7 +317,7 @@ def test_a_unit_not_checked_in_time_is_unknown_and_the_others_count(
     assert not unknown.known and unknown.ok  # nothing failed; nothing is known either
     a = dataclasses.replace(unknown, unit="a.service", checked_at=200.0)
     b = Report("/opt/x", [Finding("program", Severity.PASS, "ok")], unit="b.service")
-    monkeypatch.setattr(unit_run, "check_units", lambda *args, **kw: ([a, b], []))
+    monkeypatch.setattr(unit_run, "unit_reports", lambda *args, **kw: ([a, b], []))
     assert commands.check_units([], True, "json", None) == ExitStatus.TEMPFAIL
     shown = {d["unit"]: d for d in json.loads(capsys.readouterr().out)["units"]}
     assert shown["a.service"]["ok"] is None and shown["b.service"]["ok"] is True
