@@ -46,7 +46,7 @@ def launch(
     import contextlib
 
     from golaunch.launch.effects import system_effects
-    from golaunch.launch.plan import keeper
+    from golaunch.launch.keeper import keeper
     from golaunch.launch.startup import start
 
     effects = system_effects(config.log.target, environ)

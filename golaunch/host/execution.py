@@ -77,17 +77,18 @@ def compute_execution(
     environ: Mapping[str, str],
     credentials: Mapping[str, str] | None = None,
     limits: Limits | None = None,
+    where: str | None = None,
 ) -> Execution:
     """The execution a configuration (VALUES, shaped as to_plain gives it) asks for, with
     golaunch's environment ENVIRON. CREDENTIALS: variables whose values come from
     credentials; LIMITS: the cgroup limits the program will run under (by default,
-    golaunch's own)."""
+    golaunch's own); WHERE: the surroundings, when the caller has them already."""
     go, settings = values["go"], values["environment"]
     notify_mode = resolve_notify_mode(values["notify"]["mode"], environ)
     base = inherit(environ, settings["keep"], notify_mode == "passthrough")
     goroot = locate_goroot(go["goroot"], environ, settings["set"].get("PATH", settings["path"]))
     files = GoEnvFiles(base, goroot.path if goroot else None)
-    where = surroundings(environ)
+    where = where or surroundings(environ)
     gocache = compute_gocache(go["gocache"], base, files, where)
     gomodcache = compute_gomodcache(
         go["gomodcache"], base, files, goroot.path if goroot else None, where

@@ -40,7 +40,7 @@ import sys
 from golaunch import __version__
 from golaunch.host.surroundings import surroundings
 from golaunch.inputs.digest import digest
-from golaunch.inputs.trace import fingerprint, fingerprint_now, well_formed
+from golaunch.inputs.trace import fingerprint_now, well_formed
 from golaunch.launch import store
 from golaunch.syntax.pid import names_process
 
@@ -95,11 +95,11 @@ def start_warm(argv: Sequence[str], environ: Mapping[str, str], plain: PlainConf
 
     if not plannable(plain.values):
         return None
-    pid = os.getpid()
-    found = _read_plan(argv, environ, plain, pid)
+    pid, where = os.getpid(), surroundings(environ)
+    found = _read_plan(argv, environ, plain, pid, where)
     if found is None or fingerprint_now(found.calls) != found.answers:
         return None
-    execution = compute_execution(plain.values, environ)
+    execution = compute_execution(plain.values, environ, where=where)
     if execution.program is None or not runnable(execution.program):
         return None  # asked whatever the plan says: a planted one cannot run what is gone
     launch = launch_for(execution, plain.values["log"]["syslog_identifier"], environ, found.entries)
@@ -119,12 +119,12 @@ def start_warm(argv: Sequence[str], environ: Mapping[str, str], plain: PlainConf
 
 
 def _read_plan(
-    argv: Sequence[str], environ: Mapping[str, str], plain: PlainConfig, pid: int
+    argv: Sequence[str], environ: Mapping[str, str], plain: PlainConfig, pid: int, where: str
 ) -> Plan | None:
     directory = store.store_directory(environ)
     if directory is None or not store.private_directory(directory, create=False):
         return None
-    key = plan_key(argv, environ, plain, pid)
+    key = plan_key(argv, environ, plain, pid, where)
     data = store.read_file(os.path.join(directory, key + store.SUFFIX))
     found = decode(data) if data is not None else None
     return found if found is not None and found.key == key else None
@@ -136,8 +136,11 @@ def _effects(log_target: str, environ: Mapping[str, str]) -> Any:
     return system_effects(log_target, environ)
 
 
-def plan_key(argv: Sequence[str], environ: Mapping[str, str], plain: PlainConfig, pid: int) -> str:
-    """Everything outside the host that the verdict depends on, as one digest."""
+def plan_key(
+    argv: Sequence[str], environ: Mapping[str, str], plain: PlainConfig, pid: int, where: str
+) -> str:
+    """Everything outside the host that the verdict depends on, as one digest. WHERE: the
+    surroundings (golaunch.host.surroundings), which decide advice and questions."""
     hashed = digest(PLAN_MAGIC)
     for part in (__version__, code_stamp(), sys.executable, os.geteuid(), os.getegid()):
         hashed.update(f"{part}\0".encode("utf-8", "surrogateescape"))
@@ -146,9 +149,8 @@ def plan_key(argv: Sequence[str], environ: Mapping[str, str], plain: PlainConfig
     for name in sorted(environ):
         value = _per_start(name, environ[name], pid)
         hashed.update(f"env\0{name}\0{value}\0".encode("utf-8", "surrogateescape"))
-    # Where golaunch runs decides advice and questions (golaunch.host.surroundings), from
-    # files outside the environment: a unit's start and a shell's never share a plan.
-    hashed.update(f"where\0{surroundings(environ)}\0".encode())
+    # From files outside the environment: a unit's start and a shell's never share a plan.
+    hashed.update(f"where\0{where}\0".encode())
     configuration = f"config\0{plain.path}\0{plain.values!r}\0"
     hashed.update(configuration.encode("utf-8", "surrogateescape"))
     return str(hashed.hexdigest())
@@ -203,98 +205,11 @@ def launch_digest(launch: Launch, pid: int) -> str:
     return str(digest(repr(facts).encode("utf-8", "surrogateescape")).hexdigest())
 
 
-def keeper(
-    argv: Sequence[str], environ: Mapping[str, str], plain: PlainConfig | None
-) -> Keeper | None:
-    """What a full start with these inputs needs to keep a plan; None for a start whose
-    verdict is never kept (read by validation alone, or see the module's docstring)."""
-    return Keeper(argv, environ, plain) if plain and plannable(plain.values) else None
-
-
-class Keeper:
-    """A full start's side of the plan: RECORDER sees what the checks read (it is entered
-    around them), and `remember` keeps the verdict once the start has decided its launch."""
-
-    def __init__(self, argv: Sequence[str], environ: Mapping[str, str], plain: PlainConfig):
-        from golaunch.inputs.trace import Recorder
-
-        self.argv, self.environ, self.plain = argv, environ, plain
-        self.recorder = Recorder()
-
-    def remember(self, launch: Launch) -> None:
-        """Keep a plan for the next start, if the recording can be trusted; silent otherwise:
-        a plan not kept only costs the next start its speed."""
-        import time
-
-        pid, environ, recorder = os.getpid(), self.environ, self.recorder
-        directory = store.store_directory(environ)
-        if directory is None or not recorder.verified(time.time_ns()):
-            return
-        if _mentions_per_start_values(launch.entries, environ, pid):
-            return
-        found = Plan(
-            key=plan_key(self.argv, environ, self.plain, pid),
-            launch=launch_digest(launch, pid),
-            answers=fingerprint(recorder.calls.items()),
-            entries=launch.entries,
-            calls=list(recorder.calls),
-        )
-        data = encode(found)
-        if data is not None:
-            store.write_file(os.path.join(directory, found.key + store.SUFFIX), data)
-
-
-def _mentions_per_start_values(
-    entries: list[dict[str, str]], environ: Mapping[str, str], pid: int
-) -> bool:
-    """Whether a journal entry the plan would repeat holds a value new at every start."""
-    values = [str(pid)] + [environ[n] for n in ONE_TIME + PID_VARIABLES if environ.get(n)]
-    texts = [v for fields in entries for v in fields.values()]
-    return any(_mentions(text, value) for text in texts for value in values)
-
-
-def _mentions(text: str, value: str) -> bool:
-    """VALUE in TEXT, not as part of a longer word or number."""
-    start = text.find(value)
-    while start >= 0:
-        end = start + len(value)
-        before = text[start - 1] if start else " "
-        after = text[end] if end < len(text) else " "
-        if not (before.isalnum() or after.isalnum()):
-            return True
-        start = text.find(value, start + 1)
-    return False
-
-
 # The file: PLAN_MAGIC, the hex BLAKE2b of the body and a newline, then the body: fields
 # ended by NUL. The key, the launch's digest, the answers' digest; the number of
 # entries, and for each its number of fields and their names and values; then each
 # call: its name, and each argument as a type letter (s, i, b) and its text.
-
-
-def encode(found: Plan) -> bytes | None:
-    """FOUND as a file; None when something in it cannot be written (a NUL in a string)."""
-    fields: list[str] = [found.key, found.launch, found.answers, str(len(found.entries))]
-    for entry in found.entries:
-        fields.append(str(len(entry)))
-        for name, value in entry.items():
-            fields += [name, value]
-    for name, args in found.calls:
-        fields.append(name)
-        fields += [_argument(a) for a in args]
-    if any("\0" in f for f in fields):
-        return None
-    body = "".join(f + "\0" for f in fields).encode("utf-8", "surrogateescape")
-    whole: str = digest(body).hexdigest()
-    return PLAN_MAGIC + whole.encode() + b"\n" + body
-
-
-def _argument(value: object) -> str:
-    if isinstance(value, bool):
-        return "b1" if value else "b0"
-    if isinstance(value, int):
-        return f"i{value}"
-    return f"s{value}"
+# golaunch.launch.keeper writes it.
 
 
 def decode(data: bytes) -> Plan | None:

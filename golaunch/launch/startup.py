@@ -25,7 +25,7 @@ from golaunch.systemd.journal import finding_fields
 from golaunch.systemd.notify import NotifyError, ascii_status, watchdog_usec
 
 if TYPE_CHECKING:
-    from golaunch.launch.plan import Keeper
+    from golaunch.launch.keeper import Keeper
     from golaunch.systemd.notify import Notifier
 
 

@@ -28,7 +28,7 @@ import pytest
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from golaunch.launch import plan
+from golaunch.launch import keeper, plan
 from tests.helpers.warm import (
     SETTLE,
     Host,
@@ -162,7 +162,7 @@ def crafted(
             found.answers = fingerprint_now(found.calls)
     if entries is not None:
         found.entries = entries
-    data = plan.encode(found)
+    data = keeper.encode(found)
     assert data is not None
     return data
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from golaunch.config.plain import PlainConfig, read_plain_config
-from golaunch.launch.plan import Plan, decode, encode, plan_key
+from golaunch.launch.keeper import encode
+from golaunch.launch.plan import Plan, decode, plan_key
 
 PID = 100
 ARGV = ["--", "/bin/true"]
@@ -16,7 +17,7 @@ ARGV = ["--", "/bin/true"]
 def key(**environ: str) -> str:
     plain = read_plain_config(ARGV, {"PATH": "/bin"})
     assert isinstance(plain, PlainConfig)
-    return plan_key(ARGV, {"PATH": "/bin", **environ}, plain, PID)
+    return plan_key(ARGV, {"PATH": "/bin", **environ}, plain, PID, "unit")
 
 
 @pytest.mark.parametrize(
@@ -42,7 +43,7 @@ def test_the_configuration_read_is_in_the_key() -> None:
     plain = read_plain_config(ARGV, {"PATH": "/bin"})
     other = read_plain_config(["--keep-env", "X", *ARGV], {"PATH": "/bin"})
     assert plain is not None and other is not None
-    assert plan_key(ARGV, {}, plain, PID) != plan_key(ARGV, {}, other, PID)
+    assert plan_key(ARGV, {}, plain, PID, "unit") != plan_key(ARGV, {}, other, PID, "unit")
 
 
 def test_a_plan_reads_back_as_written() -> None:
@@ -76,3 +77,10 @@ def test_a_string_with_a_nul_is_never_written() -> None:
 def test_an_entry_journald_would_not_take_from_a_client_is_refused(entry: dict[str, str]) -> None:
     data = encode(Plan("k", "l", "a", [entry], []))
     assert data is not None and decode(data) is None
+
+
+def test_a_unit_and_a_shell_never_share_a_plan() -> None:
+    """Where golaunch runs decides advice and questions (golaunch.host.surroundings)."""
+    plain = read_plain_config(ARGV, {"PATH": "/bin"})
+    assert isinstance(plain, PlainConfig)
+    assert plan_key(ARGV, {}, plain, PID, "unit") != plan_key(ARGV, {}, plain, PID, "shell")
