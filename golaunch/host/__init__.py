@@ -8,5 +8,5 @@ start gathers once for the checks beside it (program: the program file, ELF,
 libraries, Go build info; credentials; listeners: the sockets systemd passed;
 permissions: who else can write a path). The checks read these, and examine the
 files they judge themselves, through os: on a start that keeps a plan, the recorder
-(golaunch.inputs.trace) sees every such read.
+(golaunch.inputs.recorder) sees every such read.
 """

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from golaunch.host.surroundings import surroundings
 from golaunch.inputs.digest import digest
-from golaunch.inputs.trace import Recorder, fingerprint
+from golaunch.inputs.recorder import Recorder
+from golaunch.inputs.trace import fingerprint
 from golaunch.launch import store
 from golaunch.launch.plan import (
     ONE_TIME,

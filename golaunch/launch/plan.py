@@ -3,7 +3,8 @@
 Every start reads its configuration afresh (golaunch.config.plain) and computes
 what it will exec (golaunch.host.execution): the program, its argv and its
 environment never come from a file. A full start that launches also records
-what its checks read (golaunch.inputs.trace) and keeps a *plan*:
+what its checks read (golaunch.inputs.recorder) and keeps a *plan*
+(golaunch.launch.keeper):
 
 - the key: a digest of this start's inputs (command line, environment, the
   configuration read, the user, golaunch's own code and interpreter, and whether it

@@ -15,7 +15,8 @@ import pytest
 
 from golaunch.elf import hwcaps
 from golaunch.inputs import trace, volatile
-from golaunch.inputs.trace import RACY_NS, Recorder, fingerprint, fingerprint_now, observe
+from golaunch.inputs.recorder import Recorder
+from golaunch.inputs.trace import RACY_NS, fingerprint, fingerprint_now, observe
 
 
 def later() -> int:
@@ -35,7 +36,7 @@ def test_a_changed_file_is_seen_and_the_functions_are_put_back(tmp_path: Path) -
         assert os.path.isfile(path)
         with open(path) as f:
             assert f.read() == "one"
-    assert os.stat is trace._real["stat"] and builtins.open is trace._real_open
+    assert os.stat is trace.REAL["stat"] and builtins.open is trace.REAL_OPEN
     assert os.access in os.supports_effective_ids
     assert not any(isinstance(f, type(recorder.note)) for f in os.supports_effective_ids)
     assert recorder.verified(later()) and unchanged(recorder)
@@ -163,20 +164,20 @@ def test_the_answer_recorded_is_the_one_the_check_got(tmp_path: Path) -> None:
     path = tmp_path / "cache"
     path.mkdir()
     calls = 0
-    real = trace._real["access"]
+    real = trace.REAL["access"]
 
     def access(*args: object, **kwargs: object) -> bool:
         nonlocal calls
         calls += 1
         return calls == 1  # writable the first time only
 
-    trace._real["access"] = access
+    trace.REAL["access"] = access
     try:
         recorder = Recorder()
         with recorder:
             answer = os.access(path, os.W_OK)
     finally:
-        trace._real["access"] = real
+        trace.REAL["access"] = real
     assert calls == 1 and recorder.calls[("access", (str(path), os.W_OK, False, True))] is answer
 
 
