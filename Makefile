@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PACKAGES := golang-go gcc libc6-dev acl prometheus-node-exporter prometheus prometheus-alertmanager mandoc man-db debhelper lintian rpm cpio python3.11-venv python3-pip python3-setuptools podman runc catatonit debootstrap valgrind
+APT_PACKAGES := golang-go gcc libc6-dev acl prometheus-node-exporter prometheus prometheus-alertmanager mandoc man-db debhelper lintian rpm cpio python3.11-venv python3-pip python3-setuptools podman runc catatonit debootstrap valgrind libsystemd-dev python3.11-dev
 APT_STAMP := build/.apt-installed
 
 .PHONY: help venv deps demo test lint unit coverage bench stress clean deb rpm packages
@@ -22,7 +22,8 @@ help:
 	@echo "  coverage  the unit tests' per-module coverage"
 	@echo "  bench     start-up cost against a baseline revision (BENCH_BASELINE=REV)"
 	@echo "  stress    the load tests alone (STRESS_COUNT=N)"
-	@echo "  deb rpm packages   build the packages into build/packages"
+	@echo "  deb       the .deb for this release; DIST=bookworm or DIST=trixie for another"
+	@echo "  rpm       the .rpm (packages: both)"
 	@echo "  deps      the .venv and, as root, the Debian packages the tests use"
 	@echo "  clean     remove the .venv and build/"
 
@@ -81,19 +82,22 @@ stress: deps
 	$(BIN)/pytest -m stress
 
 # Packages: the version comes from golaunch/__init__.py, the one place it is set.
+# make deb DIST=trixie builds in a clean root of that Debian release (debootstrap,
+# cached under build/roots); plain make deb builds for this machine's own release.
 VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"$$/\1/p' golaunch/__init__.py)
+DIST ?= $(shell . /etc/os-release && echo $$VERSION_CODENAME)
 PACKAGES := build/packages
-DEB := $(PACKAGES)/golaunch_$(VERSION)_amd64.deb
+DEB := $(PACKAGES)/$(DIST)/golaunch_$(VERSION)_amd64.deb
 RPM := $(PACKAGES)/golaunch-$(VERSION)-1.x86_64.rpm
-PACKAGE_INPUTS := $(shell git ls-files --cached --others --exclude-standard golaunch units man packaging debian monitoring pyproject.toml 2>/dev/null)
+PACKAGE_INPUTS := $(shell git ls-files --cached --others --exclude-standard golaunch units man packaging debian monitoring pyproject.toml LICENSE 2>/dev/null)
 
 deb: $(DEB)
 rpm: $(RPM)
 packages: deb rpm
 
+# The build checks the package with the release's own lintian.
 $(DEB): $(PACKAGE_INPUTS) | $(APT_STAMP)
-	packaging/build-deb.sh $(VERSION) $(PACKAGES) > build/deb.log 2>&1 || { tail -30 build/deb.log; exit 1; }
-	lintian --fail-on error,warning --tag-display-limit 0 build/deb/golaunch_$(VERSION)_amd64.changes
+	packaging/build-deb.sh $(DIST) $(VERSION) $(PACKAGES) > build/deb-$(DIST).log 2>&1 || { tail -30 build/deb-$(DIST).log; exit 1; }
 
 $(RPM): $(PACKAGE_INPUTS) | $(APT_STAMP)
 	packaging/build-rpm.sh $(VERSION) $(PACKAGES) > build/rpm.log 2>&1 || { tail -30 build/rpm.log; exit 1; }
