@@ -55,6 +55,9 @@ def exclusive(path: str) -> Iterator[None]:
     flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
     try:
         fd = os.open(lock, flags, 0o600)
+    except FileNotFoundError:  # the metrics directory of a node exporter not installed
+        why = f"the directory {directory} does not exist: create it, or write elsewhere"
+        raise OSError(errno.ENOENT, why) from None
     except OSError as e:  # ELOOP, EISDIR, ENXIO (a FIFO): something else took the name
         raise OSError(e.errno, _no_lock(lock, e.strerror)) from None
     try:
