@@ -4,13 +4,23 @@
 # that apt and pip reach the network. The host's certificate authorities stand in
 # for the root's while the command runs (a network may inspect TLS with its own);
 # nothing mounted here outlives the command.
-#   in-root.sh ROOT COMMAND [ARG...]
+#   in-root.sh [--bind DIR]... ROOT COMMAND [ARG...]
+# --bind shows the host's DIR at the same path in ROOT (no spaces in it).
 set -eu
+binds=
+while [ "$1" = --bind ]; do
+    binds="$binds $(realpath "$2")"
+    shift 2
+done
 root=$(realpath "$1")
 shift
 exec unshare --mount --fork sh -eu -c '
-    root=$1; shift
+    root=$1; binds=$2; shift 2
     mount --make-rprivate /
+    for dir in $binds; do
+        mkdir -p "$root$dir"
+        mount --bind "$dir" "$root$dir"
+    done
     mount -t proc proc "$root/proc"
     mount --rbind /dev "$root/dev"
     mount -t tmpfs tmpfs "$root/tmp"
@@ -24,4 +34,4 @@ exec unshare --mount --fork sh -eu -c '
     fi
     exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
         HOME=/root SSL_CERT_FILE="$trust" PIP_CERT="$trust" "$@"
-' in-root "$root" "$@"
+' in-root "$root" "$binds" "$@"

@@ -49,6 +49,9 @@ def wait_until(what: str, probe: Callable[[], T | None], timeout: float = 20) ->
 class Machine:
     """One booted systemd: its PID in our namespace, and ways to talk to it."""
 
+    # nsenter's options: the namespace's mounts and PIDs (a chrooted one adds its root).
+    ENTER: tuple[str, ...] = ("-m", "-p")
+
     def __init__(self, unshare: subprocess.Popen[bytes], pid: int) -> None:
         self.unshare = unshare
         self.pid = pid
@@ -58,7 +61,7 @@ class Machine:
         self, *args: str, check: bool = True, timeout: float = 60
     ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            ["nsenter", "-t", str(self.pid), "-m", "-p", *args],
+            ["nsenter", "-t", str(self.pid), *self.ENTER, *args],
             check=check,
             capture_output=True,
             text=True,
@@ -180,29 +183,35 @@ def exposure_plan(
 @contextmanager
 def booted(work: Path) -> Iterator[Machine]:
     """Boot systemd in a fresh namespace (its log in WORK/boot.log); power it off after."""
+    exposed = unreachable_dirs()
+    plan = exposure_plan(exposed)
+    units = boot_units(work)
+    argv = [*UNSHARE, str(BOOT), str(units), TARGET, " ".join(exposed), " ".join(plan)]
+    with boot(argv, work / "boot.log", Machine) as machine:
+        yield machine
+
+
+def boot_units(work: Path) -> Path:
+    """WORK/boot-units, holding the test target alone: the units a namespace boots with."""
     units = work / "boot-units"
     shutil.rmtree(units, ignore_errors=True)
     units.mkdir(parents=True)
     (units / TARGET).write_text(TARGET_UNIT)
-    log = (work / "boot.log").open("wb")
-    exposed = unreachable_dirs()
-    unshare = subprocess.Popen(
-        [
-            *UNSHARE,
-            str(BOOT),
-            str(units),
-            TARGET,
-            " ".join(exposed),
-            " ".join(exposure_plan(exposed)),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
-    running: Machine | None = None
+    return units
+
+
+M = TypeVar("M", bound=Machine)
+
+
+@contextmanager
+def boot(argv: Sequence[str], log_path: Path, kind: type[M]) -> Iterator[M]:
+    """Run ARGV, whose child execs systemd; yield it once the test target is reached."""
+    log = log_path.open("wb")
+    unshare = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    running: M | None = None
     try:
         pid = wait_until("systemd to start", lambda: _systemd_child(unshare))
-        running = Machine(unshare, pid)
+        running = kind(unshare, pid)
         machine = running
         wait_until(
             "the test target to be reached",

@@ -138,8 +138,9 @@ def missing_library_program() -> Path:
     return install_program(directory / "prog", "needs-libgone")
 
 
-def make(target: str) -> None:
+def make(target: str, *variables: str) -> None:
+    """make TARGET [NAME=VALUE...] in this tree."""
     run = subprocess.run(
-        ["make", "-s", target], cwd=REPO, capture_output=True, text=True, check=False
+        ["make", "-s", target, *variables], cwd=REPO, capture_output=True, text=True, check=False
     )
     assert run.returncode == 0, run.stdout + run.stderr

@@ -16,7 +16,17 @@ from tests.helpers.toolchain import Toolchain
 from tests.system.conftest import WORK, Machine, free_port, http_get, make, wait_until
 
 PACKAGES = REPO / "build" / "packages"
-DEB = PACKAGES / f"golaunch_{__version__}_amd64.deb"
+
+
+def host_release() -> str:
+    """This machine's Debian release, which plain `make deb` builds for."""
+    for line in Path("/etc/os-release").read_text().splitlines():
+        if line.startswith("VERSION_CODENAME="):
+            return line.split("=", 1)[1].strip('"')
+    raise AssertionError("/etc/os-release names no VERSION_CODENAME")
+
+
+DEB = PACKAGES / host_release() / f"golaunch_{__version__}_amd64.deb"
 RPM = PACKAGES / f"golaunch-{__version__}-1.x86_64.rpm"
 INSTALLED = (
     "/usr/bin/golaunch",
@@ -89,8 +99,8 @@ def test_installed_golaunch_checks_a_go_program(
 def test_installed_golaunch_writes_no_bytecode(
     installed: Path, go_server: Path, tmp_path: Path
 ) -> None:
-    """Every module ships compiled, and starts (cold, warm, --check) write nothing under /usr,
-    which ProtectSystem=strict makes read-only."""
+    """postinst compiled every module (the package ships no bytecode), and starts (cold,
+    warm, --check) write nothing under /usr, which ProtectSystem=strict makes read-only."""
     root = Path("/usr/lib/golaunch")
     sources = {p for p in root.rglob("*.py") if "golaunch" in p.parts[4:]}
     assert sources, "no golaunch sources under /usr/lib/golaunch"

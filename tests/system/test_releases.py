@@ -1,0 +1,218 @@
+"""The .deb of each Debian release, installed by that release's apt into a clean root of
+it, run under that release's own systemd (bookworm 252, trixie 257), and purged."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from golaunch import __version__
+from golaunch.findings import MESSAGE_IDS, Severity
+from tests.helpers.paths import REPO
+from tests.helpers.release import RootMachine, apt_install, booted_root, in_root, unpack_root
+from tests.helpers.toolchain import Toolchain
+from tests.system.conftest import WORK, free_port, http_get, make, wait_until
+from tests.system.test_packages import PACKAGES
+
+MIB = 1 << 20
+SERVER = "/srv/app/server"  # the Go server, as a package of the administrator's puts it
+RELEASES = {"bookworm": ("3.11", "252"), "trixie": ("3.13", "257")}  # Python, systemd
+
+
+@dataclass(frozen=True)
+class Release:
+    dist: str
+    python: str
+    systemd: str
+    deb: Path
+    root: Path
+    machine: RootMachine
+    installed: frozenset[str]  # what dpkg -L listed after the install
+
+    def read(self, path: str) -> str:
+        return (self.root / path.lstrip("/")).read_text()
+
+
+def deb_of(dist: str) -> Path:
+    return PACKAGES / dist / f"golaunch_{__version__}_amd64.deb"
+
+
+@pytest.fixture(scope="module", params=list(RELEASES))
+def release(request: pytest.FixtureRequest, go_new: Toolchain) -> Iterator[Release]:
+    """DIST's clean root with the package installed by apt, the Go server in /srv/app,
+    DIST's systemd booted there, and its system bus started."""
+    dist: str = request.param
+    make("deb", f"DIST={dist}")
+    work = WORK / "releases" / dist
+    root = unpack_root(dist, "clean", work / "root")
+    apt_install(root, deb_of(dist))
+    listed = in_root(root, "dpkg -L golaunch")
+    assert listed.returncode == 0, listed.stderr
+    server = root / SERVER.lstrip("/")
+    server.parent.mkdir(parents=True)
+    shutil.copy(go_new.build(REPO / "examples" / "server", "server"), server)
+    with booted_root(root, work) as machine:
+        for unit in ("dbus.socket", "dbus.service"):
+            machine.write(
+                f"/run/systemd/system/{unit}.d/test.conf", "[Unit]\nDefaultDependencies=no\n"
+            )
+        machine.run("systemctl", "daemon-reload")
+        machine.run("systemctl", "start", "dbus.socket", "dbus.service")
+        python, systemd = RELEASES[dist]
+        yield Release(
+            dist, python, systemd, deb_of(dist), root, machine, frozenset(listed.stdout.split())
+        )
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def unit(exec_start: str, *extra: str) -> str:
+    lines = ["[Unit]", "DefaultDependencies=no", "[Service]", "Type=notify"]
+    return "\n".join([*lines, f"ExecStart={exec_start}", *extra, ""])
+
+
+def test_the_release_systemd_and_python(release: Release) -> None:
+    """The root boots what its release ships, and the package asks for exactly its python3."""
+    version = release.machine.run("systemctl", "--version").stdout
+    assert version.startswith(f"systemd {release.systemd} ")
+    major, minor = release.python.split(".")
+    depends = subprocess.run(
+        ["dpkg-deb", "-f", release.deb, "Depends"], capture_output=True, text=True, check=True
+    )
+    assert f"python3 (>= {release.python}), python3 (<< {major}.{int(minor) + 1})" in depends.stdout
+    interpreter = (release.root / "usr/lib/golaunch/bin/python").resolve()
+    assert interpreter == release.root / f"usr/bin/python{release.python}"
+    run = release.machine.run("golaunch", "--version")
+    assert run.stdout == f"golaunch {__version__}\n"
+
+
+def test_no_bundled_copy_of_a_library_the_release_ships(release: Release) -> None:
+    """Every shared object in the private environment resolves its libraries to the
+    release's own packages (ldd, in the root, on the objects the build compiled)."""
+    objects = sorted((release.root / "usr/lib/golaunch").rglob("*.so"))
+    assert any(o.name.startswith("_journal.") for o in objects), objects
+    assert not list((release.root / "usr/lib/golaunch").rglob("*.libs")), "a wheel's bundled libs"
+    for obj in objects:
+        inside = "/" + str(obj.relative_to(release.root))
+        ldd = in_root(release.root, f"ldd {inside}")
+        assert ldd.returncode == 0 and "not found" not in ldd.stdout, ldd.stdout
+        for resolved in re.findall(r"=> (/\S+)", ldd.stdout):
+            assert not resolved.startswith("/usr/lib/golaunch"), (inside, resolved)
+            # dpkg knows a file by the path its package ships, /lib or /usr/lib.
+            owner = in_root(
+                release.root, f'f=$(realpath {resolved}); dpkg -S "$f" || dpkg -S "${{f#/usr}}"'
+            )
+            assert owner.returncode == 0, f"{resolved}, needed by {inside}, is in no package"
+    journal = next(o for o in objects if o.name.startswith("_journal."))
+    ldd = in_root(release.root, f"ldd /{journal.relative_to(release.root)}")
+    assert re.search(r"libsystemd\.so\.0 => /\S+", ldd.stdout), ldd.stdout
+
+
+def test_go_server_with_ready_probe_and_memory_max(release: Release) -> None:
+    """A Type=notify unit becomes active once the server answers; GOMEMLIMIT follows
+    MemoryMax=; the program is the main process."""
+    machine, port = release.machine, free_port()
+    probe = f"http://127.0.0.1:{port}/health"
+    exec_start = (
+        f"/usr/bin/golaunch --ready-probe {probe} -- {SERVER} -listen 127.0.0.1:{port} -delay 1s"
+    )
+    machine.install({"app.service": unit(exec_start, "NotifyAccess=all", "MemoryMax=200M")})
+    machine.start_ok("app.service")
+    assert http_get(port, "/health", timeout=0.5) == "ok\n"
+    props = machine.show("app.service")
+    assert props["ActiveState"] == "active"
+    assert props["StatusText"] == f"golaunch: {probe} answers; running {SERVER}"
+    pid = int(props["MainPID"])
+    assert http_get(port, "/pid") == f"{pid}\n"
+    assert machine.environ(pid)["GOMEMLIMIT"] == str(int(0.9 * 200 * MIB))
+
+
+def test_check_unit_over_the_release_bus(release: Release) -> None:
+    """--check --unit asks the release's systemd over D-Bus and rebuilds the unit's start."""
+    machine = release.machine
+    if machine.show("app.service")["ActiveState"] != "active":
+        pytest.skip("needs app.service from the test before")
+    run = machine.run("golaunch", "--check", "--unit", "app.service", "--json", check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    report = json.loads(run.stdout)
+    assert report["program"] == SERVER
+    assert report["ok"] is True
+
+
+def test_a_missing_program_is_refused_with_78(release: Release) -> None:
+    machine = release.machine
+    machine.install({"gone.service": unit("/usr/bin/golaunch -- /srv/app/gone")})
+    assert machine.start("gone.service").returncode != 0
+    wait_until("gone.service to fail", lambda: machine.show("gone.service")["Result"] != "success")
+    assert machine.show("gone.service")["ExecMainStatus"] == "78"
+    message_id = MESSAGE_IDS[("program", Severity.FAIL)]
+    (entry,) = machine.journal("-u", "gone.service", f"MESSAGE_ID={message_id}")
+    assert "/srv/app/gone" in entry["MESSAGE"]
+    # The package left the catalog to systemd's own trigger, which apt ran.
+    explained = machine.journal_text("-x", "-u", "gone.service", f"MESSAGE_ID={message_id}")
+    assert "Subject: The program /srv/app/gone cannot be executed" in explained
+
+
+def golaunch_paths(release: Release) -> list[str]:
+    """Everything named golaunch anywhere in the root's own file systems."""
+    found = in_root(release.root, "find / -xdev -path /proc -prune -o -name '*golaunch*' -print")
+    return sorted(found.stdout.split())
+
+
+def test_enabled_then_purged_leaves_nothing(release: Release) -> None:
+    """The administrator enables an instance and the timer and runs both; apt purge then
+    stops the timer, forgets the links and golaunch's state, and leaves no file of its
+    own behind."""
+    machine = release.machine
+    machine.write(
+        "/etc/golaunch/app.toml",
+        f'program = "{SERVER}"\nargs = ["-listen", "127.0.0.1:{free_port()}"]\n',
+    )
+    # The textfile directory prometheus-node-exporter's package makes.
+    machine.run("mkdir", "-p", "/var/lib/prometheus/node-exporter")
+    machine.run("systemctl", "enable", "golaunch@app.service", "golaunch-check.timer")
+    machine.run("systemctl", "start", "golaunch@app.service", "golaunch-check.timer")
+    machine.start_ok("golaunch-check.service")
+    assert machine.show("golaunch-check.timer")["ActiveState"] == "active"
+    left_by_runs = golaunch_paths(release)
+    assert any(p.startswith("/var/cache/private/golaunch") for p in left_by_runs), left_by_runs
+    assert any(p.endswith("golaunch.prom") for p in left_by_runs), left_by_runs
+    machine.run("systemctl", "stop", "golaunch@app.service")
+    (release.root / "etc/golaunch/app.toml").unlink()  # the administrator's own file
+    purge = machine.run("apt-get", "purge", "-y", "-q", "golaunch", check=False)
+    assert purge.returncode == 0, purge.stdout + purge.stderr
+    # The state of the administrator's program (StateDirectory=golaunch/app) is its
+    # data, not golaunch's: it stays, and with it the two directories that hold it.
+    assert golaunch_paths(release) == ["/var/lib/golaunch", "/var/lib/private/golaunch"]
+    assert [p.name for p in (release.root / "var/lib/private/golaunch").iterdir()] == ["app"]
+    assert machine.show("golaunch-check.timer")["LoadState"] == "not-found"
+    assert machine.show("golaunch-check.timer")["ActiveState"] == "inactive"
+    dangling = in_root(release.root, "find /etc/systemd -xtype l")
+    assert dangling.stdout == ""
+    shipped = [p for p in release.installed if "golaunch" in p]
+    assert [p for p in shipped if (release.root / p.lstrip("/")).exists()] == []
+
+
+@pytest.mark.parametrize("dist", list(RELEASES))
+def test_two_builds_of_one_commit_are_identical(dist: str) -> None:
+    """Same commit, same release: the same bytes (the date is the commit's, no build
+    path or random name is recorded)."""
+    built = []
+    for attempt in ("a", "b"):
+        out = WORK / "reproducible" / attempt
+        shutil.rmtree(out, ignore_errors=True)
+        run = subprocess.run(
+            [REPO / "packaging" / "build-deb.sh", dist, __version__, out],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+        built.append((out / dist / deb_of(dist).name).read_bytes())
+    assert built[0] == built[1]
