@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := golang-go gcc libc6-dev acl prometheus-node-exporter prometheus prometheus-alertmanager mandoc man-db debhelper lintian rpm cpio python3.11-venv python3-pip python3-setuptools podman runc catatonit debootstrap valgrind libsystemd-dev python3.11-dev
 APT_STAMP := build/.apt-installed
 
-.PHONY: help venv deps demo test lint unit coverage bench stress clean deb rpm packages
+.PHONY: help venv deps demo test lint unit py3.13 coverage bench stress clean deb rpm packages
 
 # Plain `make` says what there is: the whole suite installs apt packages as root, which
 # nobody should get by typing `make` to see what a Makefile offers.
@@ -19,6 +19,7 @@ help:
 	@echo "  test      lint and every test suite (installs the .venv; apt packages as root)"
 	@echo "  lint      ruff and mypy"
 	@echo "  unit      the in-process tests only, under a minute"
+	@echo "  py3.13    lint and unit with Debian 13's python3.13 (root: a trixie root)"
 	@echo "  coverage  the unit tests' per-module coverage"
 	@echo "  bench     start-up cost against a baseline revision (BENCH_BASELINE=REV)"
 	@echo "  stress    the load tests alone (STRESS_COUNT=N)"
@@ -70,6 +71,12 @@ coverage: $(STAMP)
 
 test: deps lint
 	$(BIN)/pytest
+	$(MAKE) --no-print-directory py3.13
+
+# lint and unit again with Debian 13's own python3.13, in a trixie root (made once by
+# debootstrap, as root); a venv of it in build/venv-trixie.
+py3.13: $(APT_STAMP)
+	tests/release-python.sh trixie
 
 demo: deps
 	$(BIN)/python examples/demo.py
