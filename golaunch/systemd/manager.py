@@ -250,6 +250,7 @@ class Manager:
     def __init__(self) -> None:
         from jeepney.io.blocking import open_dbus_connection
 
+        self._version: int | None = None
         try:
             self.connection = open_dbus_connection(bus="SYSTEM")
         except (OSError, ValueError) as e:
@@ -278,17 +279,31 @@ class Manager:
         (values,) = self._call(path, "org.freedesktop.DBus.Properties", "GetAll", "s", interface)
         return {name: value for name, (_, value) in values.items()}
 
-    def environment(self) -> list[str]:
-        """The manager's own environment (PATH, LANG): where every service's starts."""
+    def _manager_property(self, name: str) -> Any:
         (value,) = self._call(
             "/org/freedesktop/systemd1",
             "org.freedesktop.DBus.Properties",
             "Get",
             "ss",
             f"{SYSTEMD}.Manager",
-            "Environment",
+            name,
         )
-        return list(value[1])
+        return value[1]  # a variant: (signature, value)
+
+    def environment(self) -> list[str]:
+        """The manager's own environment (PATH, LANG): where every service's starts."""
+        return list(self._manager_property("Environment"))
+
+    def version(self) -> int:
+        """The manager's major version ("257.9-1~deb13u1" is 257), where its readers of a
+        unit's files differ; asked once."""
+        if self._version is None:
+            text = str(self._manager_property("Version"))
+            digits = text[: len(text) - len(text.lstrip("0123456789"))]
+            if not digits:
+                raise ManagerUnavailable(f"the service manager's version {text!r} is unknown")
+            self._version = int(digits)
+        return self._version
 
     def service_names(self) -> list[str]:
         """Every loaded service unit, sorted."""

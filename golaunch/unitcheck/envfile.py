@@ -1,4 +1,4 @@
-"""EnvironmentFile= as systemd 252 reads it: its state machine (src/basic/env-file.c,
+"""EnvironmentFile= as systemd reads it: its state machine (src/basic/env-file.c,
 parse_env_file_internal) and the assignments it then keeps (exec_context_load_environment:
 a name of letters, digits and '_' not starting with a digit, a value of valid UTF-8).
 
@@ -9,7 +9,8 @@ What the states do, which a line-based reading gets wrong:
 - 'single quotes' keep everything; in "double quotes" a backslash unescapes only
   " \\ ` $ (and eats a newline), and keeps itself before anything else;
 - quoted and unquoted runs join: C="one" "two" is onetwo, 'it'"'"'s' is it's;
-- # or ; before a key starts a comment, and a backslash at its end continues it.
+- # or ; before a key starts a comment; before systemd 254, a backslash at its end
+  continued it onto the next line (systemd#27975), a line 254 and later read.
 Invalid UTF-8 anywhere in a key or value fails the whole file, as systemd's
 check_utf8ness_and_warn does.
 """
@@ -24,6 +25,8 @@ from golaunch.syntax.envname import systemd_accepts_name
 NEWLINE = "\n\r"
 COMMENTS = "#;"
 SHELL_NEED_ESCAPE = '"\\`$'
+# The first systemd whose comments end at an escaped newline.
+COMMENTS_END_AT_NEWLINE = 254
 
 
 def _blank_start(c: str, run: list[str], start: int | None) -> int | None:
@@ -36,7 +39,8 @@ def _blank_start(c: str, run: list[str], start: int | None) -> int | None:
 class _Parser:
     """One pass over the text; `pairs` collects (key, value) in file order."""
 
-    def __init__(self) -> None:
+    def __init__(self, continued_comments: bool) -> None:
+        self.continued_comments = continued_comments
         self.state: Callable[[str], None] = self.pre_key
         self.key: list[str] = []
         self.value: list[str] = []
@@ -123,7 +127,10 @@ class _Parser:
             self.state = self.pre_key
 
     def comment_escape(self, c: str) -> None:
-        self.state = self.comment  # systemd 252: an escaped newline continues the comment
+        if c in NEWLINE and not self.continued_comments:
+            self.state = self.pre_key
+        else:  # the escaped character is swallowed; before 254, a newline too
+            self.state = self.comment
 
     def end(self) -> None:
         """At the end of the text, a pending assignment counts (not a bare key)."""
@@ -135,10 +142,11 @@ class _Parser:
             self.push(trim_value=False)
 
 
-def parse_environment_file(text: str) -> list[tuple[str, str]]:
-    """(key, value) in file order, as the state machine pushes them. TEXT is the file
-    decoded with surrogateescape; ValueError if a key or value is not valid UTF-8."""
-    parser = _Parser()
+def parse_environment_file(text: str, systemd: int) -> list[tuple[str, str]]:
+    """(key, value) in file order, as the state machine of SYSTEMD (its major version)
+    pushes them. TEXT is the file decoded with surrogateescape; ValueError if a key or
+    value is not valid UTF-8."""
+    parser = _Parser(continued_comments=systemd < COMMENTS_END_AT_NEWLINE)
     for c in text.split("\0", 1)[0]:  # systemd reads a C string: a NUL ends it
         parser.state(c)
     parser.end()
@@ -149,7 +157,8 @@ def parse_environment_file(text: str) -> list[tuple[str, str]]:
     return parser.pairs
 
 
-def environment_file_assignments(text: str) -> dict[str, str]:
-    """What systemd adds to a service's environment from an EnvironmentFile= with TEXT:
+def environment_file_assignments(text: str, systemd: int) -> dict[str, str]:
+    """What SYSTEMD adds to a service's environment from an EnvironmentFile= with TEXT:
     invalid names are dropped (systemd logs and ignores them), a later assignment wins."""
-    return {key: value for key, value in parse_environment_file(text) if systemd_accepts_name(key)}
+    pairs = parse_environment_file(text, systemd)
+    return {key: value for key, value in pairs if systemd_accepts_name(key)}

@@ -135,12 +135,14 @@ def rebuild(
     manager_environment: Sequence[str],
     who: Identity,
     credentials_directory: str | None,
+    systemd: int,
 ) -> tuple[dict[str, str], list[Finding]]:
-    """The service's environment, and a finding for each part that could not be rebuilt."""
+    """The service's environment as SYSTEMD (the manager's major version) gives it, and a
+    finding for each part that could not be rebuilt."""
     environment = _assignments(manager_environment)
     environment.update(_computed(service, who, credentials_directory))
     environment.update(_assignments(service.get("Environment", [])))
-    notes = _read_files(service, environment)
+    notes = _read_files(service, environment, systemd)
     for item in service.get("UnsetEnvironment", []):
         name, sep, value = item.partition("=")
         if not sep or environment.get(name) == value:
@@ -175,12 +177,14 @@ def _computed(
     return environment
 
 
-def _read_files(service: Mapping[str, Any], environment: dict[str, str]) -> list[Finding]:
+def _read_files(
+    service: Mapping[str, Any], environment: dict[str, str], systemd: int
+) -> list[Finding]:
     """EnvironmentFile= settings into ENVIRONMENT; a failure for a file systemd must read."""
     notes = []
     for path, optional in service.get("EnvironmentFiles", []):
         try:
-            environment.update(read_environment_file(path))
+            environment.update(read_environment_file(path, systemd))
         except (OSError, ValueError) as e:
             if optional:
                 continue
@@ -205,13 +209,13 @@ class FileTooLarge(Exception):
 MAX_ENVIRONMENT_FILE = 4 << 20
 
 
-def read_environment_file(path: str) -> dict[str, str]:
-    """The assignments systemd takes from the EnvironmentFile= at PATH (golaunch.unitcheck.envfile).
+def read_environment_file(path: str, systemd: int) -> dict[str, str]:
+    """The assignments SYSTEMD takes from the EnvironmentFile= at PATH (unitcheck.envfile).
     Regular files only, opened without blocking: a FIFO is an error, never a hang."""
     data = read_regular_file(path, MAX_ENVIRONMENT_FILE)
     if len(data) > MAX_ENVIRONMENT_FILE:
         raise FileTooLarge(path)
-    return environment_file_assignments(data.decode("utf-8", "surrogateescape"))
+    return environment_file_assignments(data.decode("utf-8", "surrogateescape"), systemd)
 
 
 def _not_reproduced(service: Mapping[str, Any]) -> list[Finding]:

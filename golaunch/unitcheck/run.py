@@ -97,7 +97,8 @@ def check_loaded(
     staged_path, service_path = staged.directory, f"/run/credentials/{unit.name}"
     try:
         where = service_path if staged_path else None
-        environment, more = rebuild(unit.service, manager_environment, who, where)
+        systemd = manager.version()
+        environment, more = rebuild(unit.service, manager_environment, who, where, systemd)
         if staged_path:
             environment["CREDENTIALS_DIRECTORY"] = staged_path
         job = Job(

@@ -70,6 +70,10 @@ class Machine:
             timeout=timeout,
         )
 
+    def version(self) -> int:
+        """The booted systemd's major version."""
+        return int(self.run("systemctl", "--version").stdout.split()[1])
+
     def write(self, path: str, text: str) -> None:
         """A file in the namespace's own view (its /run, /etc, /usr/local are private)."""
         target = self.root / path.lstrip("/")

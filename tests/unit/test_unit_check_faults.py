@@ -167,7 +167,7 @@ def test_the_shipped_check_service_is_not_a_launcher() -> None:
     assert "TimeoutStartSec=" in text  # 16: a hung check must not stop the timer for good
 
 
-# --- 12: EnvironmentFile= as systemd 252's state machine reads it -------------------------
+# --- 12: EnvironmentFile= as systemd's state machine reads it (252, and 254 on) ------------
 
 
 def test_the_cases_a_line_reader_got_wrong() -> None:
@@ -180,7 +180,7 @@ def test_the_cases_a_line_reader_got_wrong() -> None:
         "T=trail\\\\\n"
         "GOLAUNCH_GO__VERSION=>=1.99\n"
     )
-    assert environment_file_assignments(text) == {
+    assert environment_file_assignments(text, 252) == {
         "A": "foobar",
         "B": "x\\ny",
         "C": "onetwo",
@@ -194,7 +194,6 @@ def test_the_cases_a_line_reader_got_wrong() -> None:
     ("text", "expected"),
     [
         ("A=1 \\\n  2\n", [("A", "1   2")]),
-        ("# c \\\nB=hidden\nC=1\n", [("C", "1")]),  # 252: an escaped newline continues a comment
         ("K  =  v  \n", [("K", "v")]),
         ("NOEQUALS\nX=1", [("X", "1")]),
         ("Q='unterminated", [("Q", "unterminated")]),
@@ -205,20 +204,35 @@ def test_the_cases_a_line_reader_got_wrong() -> None:
     ],
 )
 def test_state_machine_cases(text: str, expected: list[tuple[str, str]]) -> None:
-    assert parse_environment_file(text) == expected
+    assert parse_environment_file(text, 252) == expected
+    assert parse_environment_file(text, 257) == expected
+
+
+@pytest.mark.parametrize(
+    ("systemd", "expected"),
+    [
+        (252, [("C", "1")]),  # an escaped newline continued the comment
+        (253, [("C", "1")]),
+        (254, [("B", "shown"), ("C", "1")]),  # systemd#27975: a comment ends at its line
+        (257, [("B", "shown"), ("C", "1")]),
+    ],
+)
+def test_a_comment_ending_in_a_backslash(systemd: int, expected: list[tuple[str, str]]) -> None:
+    text = "# c \\\nB=shown\n# \\x\nC=1\n"
+    assert parse_environment_file(text, systemd) == expected
 
 
 def test_invalid_names_are_dropped_and_invalid_utf8_fails_the_file() -> None:
-    assert environment_file_assignments("1A=x\nA-B=y\nok_1=z\n") == {"ok_1": "z"}
+    assert environment_file_assignments("1A=x\nA-B=y\nok_1=z\n", 257) == {"ok_1": "z"}
     with pytest.raises(ValueError, match="UTF-8"):
-        parse_environment_file(b"A=\xff\n".decode("utf-8", "surrogateescape"))
+        parse_environment_file(b"A=\xff\n".decode("utf-8", "surrogateescape"), 257)
 
 
 def test_an_environment_file_that_is_a_fifo_never_hangs(tmp_path: Path) -> None:
     fifo = tmp_path / "env"
     os.mkfifo(fifo)
     service = {"EnvironmentFiles": [(str(fifo), False), (str(fifo), True)]}
-    _, notes = rebuild(service, [], Identity(0, 0, [], None, None, None), None)
+    _, notes = rebuild(service, [], Identity(0, 0, [], None, None, None), None, 257)
     assert [n.severity for n in notes] == [Severity.FAIL] and "FIFO" in notes[0].message
 
 

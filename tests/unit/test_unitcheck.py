@@ -28,7 +28,7 @@ def test_the_order_systemd_merges_in(tmp_path: Path) -> None:
         "WatchdogUSec": 4_000_000,
     }
     who = Identity(1000, 1000, [], "app", "/home/app", "/bin/bash")
-    environment, notes = rebuild(service, MANAGER, who, "/run/credentials/app")
+    environment, notes = rebuild(service, MANAGER, who, "/run/credentials/app", 257)
     assert notes == []
     assert environment["A"] == "from-file"  # files after Environment=
     assert (environment["QUOTED"], environment["SINGLE"], environment["LONG"]) == (
@@ -59,7 +59,7 @@ def test_what_systemd_leaves_out_and_cannot_be_rebuilt(tmp_path: Path) -> None:
         "ProtectHome": "no",
         "WatchdogUSec": 2**64 - 1,
     }
-    environment, notes = rebuild(service, MANAGER, nobody, None)
+    environment, notes = rebuild(service, MANAGER, nobody, None, 257)
     assert "HOME" not in environment and "SHELL" not in environment
     assert "WATCHDOG_USEC" not in environment and "NOTIFY_SOCKET" not in environment
     assert [(n.severity, n.message.split("=")[0]) for n in notes] == [
@@ -67,7 +67,7 @@ def test_what_systemd_leaves_out_and_cannot_be_rebuilt(tmp_path: Path) -> None:
         (Severity.SKIP, "PrivateTmp"),
         (Severity.SKIP, "ProtectSystem"),
     ]
-    assert rebuild({}, MANAGER, ROOT, None)[0].keys() == {
+    assert rebuild({}, MANAGER, ROOT, None, 257)[0].keys() == {
         "LANG",
         "PATH",
         "INVOCATION_ID",
@@ -92,7 +92,7 @@ def test_which_exec_start_runs_golaunch() -> None:
 def test_environment_file_edge_cases(tmp_path: Path) -> None:
     path = tmp_path / "f"
     path.write_text("=novalue\nNOEQUALS\n  SPACED = v  \nEMPTY=\n")
-    assert read_environment_file(str(path)) == {"SPACED": "v", "EMPTY": ""}
+    assert read_environment_file(str(path), 257) == {"SPACED": "v", "EMPTY": ""}
 
 
 def test_a_user_or_group_that_does_not_exist() -> None:
