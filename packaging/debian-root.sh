@@ -5,7 +5,8 @@
 # VARIANT clean: what a new machine of DIST has that can boot (systemd, dbus), the
 #                root a package is installed into;
 #         build: what building the .deb needs, from DIST's own archive;
-#         system: clean, and python3-venv for a venv of DIST's python3 (the tests').
+#         system: clean, with what the tests run in it: python3-venv for a venv of
+#                 DIST's python3, and DIST's own prometheus Go programs.
 # GOLAUNCH_TEST_MIRROR overrides the mirror.
 set -eu
 dist=$1
@@ -13,20 +14,22 @@ variant=$2
 repo=$(cd "$(dirname "$0")/.." && pwd)
 mirror=${GOLAUNCH_TEST_MIRROR:-http://deb.debian.org/debian}
 cache="$repo/build/roots"
-tarball="$cache/$dist-$variant.tar"
-if [ -f "$tarball" ]; then
-    echo "$tarball"
-    exit 0
-fi
 # debootstrap installs the few packages a machine boots with; apt, in the root,
 # the rest (debootstrap's own resolver fails on larger sets).
 boots=systemd,systemd-sysv,dbus,ca-certificates
 case $variant in
     clean) extra= ;;
-    system) extra="python3-venv acl" ;;
+    system) extra="python3-venv acl procps prometheus prometheus-alertmanager prometheus-node-exporter" ;;
     build) extra="build-essential debhelper python3-dev python3-venv libsystemd-dev pkg-config lintian" ;;
     *) echo "debian-root.sh: unknown variant $variant (clean, build, system)" >&2; exit 64 ;;
 esac
+# The tarball's name carries what it holds: a changed list makes a new one.
+key=$(echo "$mirror $boots $extra" | sha256sum | cut -c1-8)
+tarball="$cache/$dist-$variant-$key.tar"
+if [ -f "$tarball" ]; then
+    echo "$tarball"
+    exit 0
+fi
 mkdir -p "$cache"
 work="$cache/$dist-$variant.work"
 rm -rf "$work"

@@ -11,12 +11,12 @@ if [ "$(id -u)" != 0 ]; then
 fi
 repo=$(cd "$(dirname "$0")/.." && pwd)
 root="$repo/build/roots/$dist-system"
-if [ ! -f "$root.unpacked" ]; then
-    tarball=$("$repo/packaging/debian-root.sh" "$dist" system)
+tarball=$("$repo/packaging/debian-root.sh" "$dist" system)
+if [ "$(cat "$root.unpacked" 2>/dev/null)" != "$tarball" ]; then
     rm -rf "$root"
     mkdir -p "$root"
     tar -C "$root" -xf "$tarball"
-    touch "$root.unpacked"
+    echo "$tarball" > "$root.unpacked"
 fi
 venv="$repo/build/venv-$dist"
 exec "$repo/packaging/in-root.sh" --bind "$repo" "$root" sh -eu -c '

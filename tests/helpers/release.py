@@ -9,9 +9,11 @@ they read it from their own arguments.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,6 +24,8 @@ DEBIAN_ROOT = REPO / "packaging" / "debian-root.sh"
 IN_ROOT = REPO / "packaging" / "in-root.sh"
 BOOT_ROOT = REPO / "tests" / "system" / "boot-root.sh"
 UNSHARE = ("unshare", "--pid", "--fork", "--mount", "--cgroup", "--uts", "--ipc")
+GO_119 = "/usr/lib/go-1.19"
+GO_119_SHARE = "/usr/share/go-1.19"
 LEGACY_CGROUPS = ("systemd.unified_cgroup_hierarchy=0", "SYSTEMD_CGROUP_ENABLE_LEGACY_FORCE=1")
 
 
@@ -66,9 +70,30 @@ def apt_install(root: Path, package: Path) -> None:
 
 
 @contextmanager
-def booted_root(root: Path, work: Path) -> Iterator[RootMachine]:
-    """ROOT's systemd booted into the test target; powered off after."""
+def booted_root(root: Path, work: Path, expose: Sequence[str] = ()) -> Iterator[RootMachine]:
+    """ROOT's systemd booted into the test target, with the host's EXPOSE directories at
+    their own paths; powered off after."""
     units = boot_units(work)
-    argv = [*UNSHARE, str(BOOT_ROOT), str(root), str(units), TARGET, *LEGACY_CGROUPS]
-    with boot(argv, work / "boot.log", RootMachine) as machine:
+    argv = [*UNSHARE, str(BOOT_ROOT), str(root), str(units), TARGET, " ".join(expose)]
+    with boot([*argv, *LEGACY_CGROUPS], work / "boot.log", RootMachine) as machine:
         yield machine
+
+
+@contextmanager
+def booted_release(dist: str, work: Path) -> Iterator[RootMachine]:
+    """DIST's systemd in a fresh copy of its system root, for the system suite: this
+    tree, its interpreter and Debian's Go 1.19 are where the tests put them."""
+    root = unpack_root(dist, "system", work / "root")
+    expose = [str(REPO), os.path.realpath(sys.base_prefix)]
+    if os.path.isdir(GO_119):
+        # Debian's golang-go, as on this host: the go command units find on PATH.
+        expose += [GO_119, GO_119_SHARE]  # GOROOT's src/ and more link into the second
+        for name in ("go", "gofmt"):
+            (root / "usr/bin" / name).symlink_to(f"{GO_119}/bin/{name}")
+    if any(" " in d for d in expose):
+        raise AssertionError(f"boot-root.sh cannot expose paths with spaces: {expose}")
+    try:
+        with booted_root(root, work, expose) as machine:
+            yield machine
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

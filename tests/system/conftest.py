@@ -1,4 +1,6 @@
-"""The machine's real systemd 252, booted as PID 1 of a private namespace, once per session.
+"""Real systemd, booted as PID 1 of a private namespace, once per session and version:
+the machine's own 252, and Debian 13's 257 in a trixie root (tests/helpers/release.py).
+Every test that asks for `machine` runs under both, unless it is marked host_systemd.
 
 Tests write units into the namespace's /run/systemd/system (through
 /proc/PID/root), start them with the namespace's systemctl and read its
@@ -28,6 +30,7 @@ from tests.helpers.machine import (
     wait_until,
 )
 from tests.helpers.paths import BUILD, REPO, SOURCES
+from tests.helpers.release import booted_release
 from tests.helpers.toolchain import Toolchain
 
 __all__ = ["Machine", "wait_until"]  # the tests import them from here
@@ -55,10 +58,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(pytest.mark.skip(reason=reason))
 
 
+SYSTEMDS = {"systemd252": None, "systemd257": "trixie"}  # version: the release booted
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "machine" in metafunc.fixturenames:
+        host_only = metafunc.definition.get_closest_marker("host_systemd")
+        versions = ["systemd252"] if host_only else list(SYSTEMDS)
+        metafunc.parametrize("machine", versions, indirect=True, scope="session")
+
+
 @pytest.fixture(scope="session")
-def machine() -> Iterator[Machine]:
-    with booted(WORK) as running:
-        yield running
+def machine(request: pytest.FixtureRequest) -> Iterator[Machine]:
+    release = SYSTEMDS[request.param]
+    if release is None:
+        with booted(WORK) as running:
+            yield running
+    else:
+        with booted_release(release, WORK / request.param) as running:
+            yield running
 
 
 @pytest.fixture(scope="session")

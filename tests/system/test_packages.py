@@ -15,6 +15,10 @@ from tests.helpers.paths import REPO
 from tests.helpers.toolchain import Toolchain
 from tests.system.conftest import WORK, Machine, free_port, http_get, make, wait_until
 
+# Installed on this host: its own systemd sees it (tests/system/test_releases.py has
+# each release's package under that release's systemd).
+pytestmark = pytest.mark.host_systemd
+
 PACKAGES = REPO / "build" / "packages"
 
 

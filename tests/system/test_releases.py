@@ -145,6 +145,20 @@ def test_check_unit_over_the_release_bus(release: Release) -> None:
     assert report["ok"] is True
 
 
+def test_shipped_units_verify_under_the_release_systemd(release: Release) -> None:
+    """Every unit the package ships, and its example, as the release's systemd-analyze
+    sees them (it exits 0 on warnings: any output is a failure)."""
+    units = [
+        "golaunch@demo.service",
+        "golaunch-check.service",
+        "golaunch-check.timer",
+        "golaunch-refresh@golaunch@demo.service.service",
+        "/usr/share/doc/golaunch/examples/golaunch-example.service",
+    ]
+    run = release.machine.run("systemd-analyze", "verify", "--man=no", *units, check=False)
+    assert (run.returncode, run.stdout + run.stderr) == (0, "")
+
+
 def test_a_missing_program_is_refused_with_78(release: Release) -> None:
     machine = release.machine
     machine.install({"gone.service": unit("/usr/bin/golaunch -- /srv/app/gone")})
