@@ -8,7 +8,10 @@ TYPE_CHECKING = False  # on every start's path: collections.abc would load colle
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
-# systemd's own variables (systemd.exec(5) "Environment Variables in Spawned Processes").
+# systemd's own variables for the service (systemd.exec(5), "Environment Variables Set or
+# Propagated by the Service Manager", as of 257): its contract with the program, which
+# golaunch's exec leaves in place. PIDFILE and the ExecStop= ones never reach a Type=notify
+# ExecStart=; the user manager's (MANAGERPID, XDG_RUNTIME_DIR) pass too.
 SYSTEMD_VARIABLES = frozenset(
     {
         "LISTEN_FDS",
@@ -23,6 +26,23 @@ SYSTEMD_VARIABLES = frozenset(
         "CONFIGURATION_DIRECTORY",
         "CREDENTIALS_DIRECTORY",
         "SYSTEMD_EXEC_PID",
+        "LOG_NAMESPACE",
+        "TERM",
+        "REMOTE_ADDR",
+        "REMOTE_PORT",
+        "MANAGERPID",
+        "XDG_RUNTIME_DIR",
+        # 252: what a timer or path unit that started it says
+        "TRIGGER_UNIT",
+        "TRIGGER_PATH",
+        "TRIGGER_TIMER_REALTIME_USEC",
+        "TRIGGER_TIMER_MONOTONIC_USEC",
+        # 254: the memory pressure to watch (cgroup v2), the file descriptor store's size
+        "MEMORY_PRESSURE_WATCH",
+        "MEMORY_PRESSURE_WRITE",
+        "FDSTORE",
+        # 257: RestartMode=debug asks for more logging after a failed start
+        "DEBUG_INVOCATION",
     }
 )
 # Passed on only with the notify socket (notify.mode passthrough).

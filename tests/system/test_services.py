@@ -264,6 +264,19 @@ def test_socket_activation_reaches_the_program(machine: Machine, go_server: Path
     machine.run("systemctl", "stop", "activated.socket", "activated.service")
 
 
+def test_a_newer_managers_variables_reach_the_program(machine: Machine, go_server: Path) -> None:
+    """systemd 254 sets FDSTORE= for FileDescriptorStoreMax=: the program, which is the main
+    process, may use the store, so golaunch's sanitizing passes it on (252 sets none)."""
+    port = free_port()
+    machine.install(
+        {"fdstore.service": service(serve(go_server, port), "FileDescriptorStoreMax=4")}
+    )
+    machine.start_ok("fdstore.service")
+    env = dict(line.split("=", 1) for line in http_get(port, "/env").splitlines() if "=" in line)
+    machine.run("systemctl", "stop", "fdstore.service")
+    assert env.get("FDSTORE") == ("4" if machine.version() >= 254 else None)
+
+
 def test_watchdog_usec_reaches_a_program_that_pings(machine: Machine, go_server: Path) -> None:
     pinging, silent = free_port(), free_port()
     machine.install(
