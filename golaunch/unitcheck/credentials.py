@@ -1,7 +1,8 @@
 """A unit's credentials, staged where its check can read them, as systemd would pass them.
 
-systemd copies LoadCredential= sources and SetCredential= values into
-/run/credentials/UNIT when the unit starts; a check from outside does the same
+systemd copies LoadCredential= sources, what ImportCredential= finds in the credential
+stores (systemd 254 and later) and SetCredential= values into /run/credentials/UNIT
+when the unit starts; a check from outside does the same
 into a directory of its own under /run, and removes it afterwards. The files
 are the unit's user's, readable by it alone; the directory stays root's, so that
 the user, who can stop and control the check's process, cannot change the tree
@@ -59,20 +60,26 @@ def stage(service: Mapping[str, Any], who: Identity) -> Staged:
     staged = Staged()
     loads = list(service.get("LoadCredential", []))
     sets = list(service.get("SetCredential", []))
+    imports = import_patterns(service)
     for setting in ("LoadCredentialEncrypted", "SetCredentialEncrypted"):
         for entry in service.get(setting, []):
             staged.findings.append(
                 skipped(NAME, f"{setting}={entry[0]}: a check does not decrypt credentials")
             )
-    if not (loads or sets):
+    if not (loads or sets or imports):
         return staged
     contents: dict[str, bytes] = {}
     for name, source in loads:
         data = _load(name, source, staged)
         if data is not None:
             contents[name] = data
+    # LoadCredential= wins over ImportCredential=, and both over SetCredential=.
+    for name, data in imported(imports, staged).items():
+        if name not in contents and name not in staged.unstaged:
+            contents[name] = data
     for name, value in sets:
-        contents.setdefault(name, bytes(value))  # LoadCredential= wins over SetCredential=
+        if name not in staged.unstaged:
+            contents.setdefault(name, bytes(value))
     if who.uid == NOBODY:
         why = (
             f"not staged, since the check runs as {who.user or 'nobody'} (uid {NOBODY}), an "
@@ -120,6 +127,71 @@ def _load(name: str, source: str, staged: Staged) -> bytes | None:
             )
         )
     return None
+
+
+# Where ImportCredential= (systemd 254) looks, in its order (systemd.exec(5) of 257): the
+# credentials the manager itself was given, then the credential stores. An encrypted one
+# found first is the one systemd would pass, and a check cannot decrypt it.
+CREDENTIAL_STORES = (
+    ("/run/credentials/@system", False),
+    ("/run/credentials/@encrypted", True),
+    ("/etc/credstore", False),
+    ("/run/credstore", False),
+    ("/usr/lib/credstore", False),
+    ("/run/credstore.encrypted", True),
+    ("/etc/credstore.encrypted", True),
+    ("/usr/lib/credstore.encrypted", True),
+)
+
+
+def import_patterns(service: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """ImportCredential= as (glob, rename): systemd 256 and later publish the pairs as
+    ImportCredentialEx, 254 and 255 the globs alone; 252 has neither."""
+    if "ImportCredentialEx" in service:
+        return [(str(glob), str(rename)) for glob, rename in service["ImportCredentialEx"]]
+    return [(str(glob), "") for glob in service.get("ImportCredential", [])]
+
+
+def imported(
+    patterns: list[tuple[str, str]],
+    staged: Staged,
+    stores: tuple[tuple[str, bool], ...] = CREDENTIAL_STORES,
+) -> dict[str, bytes]:
+    """What ImportCredential= would pass, by the name the unit sees: the first found of a
+    name wins, across stores and across patterns. Finding nothing is no error to systemd."""
+    found: dict[str, bytes] = {}
+    seen: set[str] = set()
+    for glob, rename in patterns:
+        prefix = glob[:-1] if glob.endswith("*") else None  # only a trailing * is allowed
+        for store, encrypted in stores:
+            for name in _listing(store):
+                if not (name == glob if prefix is None else name.startswith(prefix)):
+                    continue
+                target = name
+                if rename:
+                    target = rename + name[len(prefix) :] if prefix is not None else rename
+                if target in seen:
+                    continue
+                seen.add(target)
+                path = os.path.join(store, name)
+                if encrypted:
+                    staged.unstaged[target] = (
+                        f"not staged, since ImportCredential= finds it encrypted in {path}, "
+                        "and a check does not decrypt credentials"
+                    )
+                    continue
+                try:
+                    found[target] = read_regular_file(path, MAX_CREDENTIAL_BYTES)
+                except OSError as e:
+                    staged.unstaged[target] = f"not staged: {path} cannot be read ({e.strerror})"
+    return found
+
+
+def _listing(store: str) -> list[str]:
+    try:
+        return sorted(os.listdir(store))
+    except OSError:  # a store that is not there holds nothing
+        return []
 
 
 def _write(directory: str, name: str, contents: bytes) -> None:

@@ -17,6 +17,7 @@ from golaunch.systemd.journal import LAUNCH_MESSAGE_ID
 from tests.helpers.paths import SOURCES
 from tests.helpers.toolchain import Toolchain
 from tests.system.conftest import GOLAUNCH, Machine, reach_this_tree
+from tests.system.test_fleet import check, failing
 
 NO_LIMIT = 2**63 - 1  # what debug.SetMemoryLimit(-1) reports when none is set
 MIB = 1 << 20
@@ -239,6 +240,35 @@ def test_credentials_arrive_as_variables(
     assert f"env=DB_PASSWORD={db}" in printed
     assert f"env=API_FILE=/run/credentials/{name}/api" in printed
     assert_secret_never_logged(machine, db, api)
+
+
+@pytest.mark.usefixtures("system_bus")
+def test_imported_credentials_as_the_manager_and_the_check_see_them(
+    machine: Machine, printenv_program: Path
+) -> None:
+    """ImportCredential= (254) from /etc/credstore, renamed: the start gets it, and
+    --check --unit stages it as systemd does; one the stores lack fails both alike."""
+    if machine.version() < 254:
+        pytest.skip("ImportCredential= is new in systemd 254")
+    token = secrets.token_hex(16)
+    machine.write("/etc/credstore/app.token", token + "\n")
+    for name, glob, ok in (
+        ("cred-import.service", "app.*", True),
+        ("cred-import-none.service", "none.*", False),
+    ):
+        output = credential_unit(
+            machine,
+            name,
+            "--credential-env TOKEN=my.token",
+            printenv_program,
+            f"ImportCredential={glob}:my.",
+        )
+        started = machine.start(name).returncode == 0
+        status, report = check(machine, "--unit", name)
+        assert (started, status == 0, "credentials" not in failing(report)) == (ok, ok, ok)
+        printed = (machine.root / output.lstrip("/")).read_text().splitlines()
+        assert (f"env=TOKEN={token}" in printed) == ok
+    assert_secret_never_logged(machine, token)
 
 
 @pytest.mark.parametrize(
