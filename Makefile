@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := golang-go gcc libc6-dev acl prometheus-node-exporter prometheus prometheus-alertmanager mandoc man-db debhelper lintian rpm cpio python3.11-venv python3-pip python3-setuptools podman runc catatonit debootstrap valgrind libsystemd-dev python3.11-dev
 APT_STAMP := build/.apt-installed
 
-.PHONY: help venv deps demo test lint unit py3.13 coverage bench stress clean deb rpm packages
+.PHONY: help venv deps demo test lint unit py3.13 coverage bench bench-releases stress clean deb rpm packages
 
 # Plain `make` says what there is: the whole suite installs apt packages as root, which
 # nobody should get by typing `make` to see what a Makefile offers.
@@ -22,6 +22,7 @@ help:
 	@echo "  py3.13    lint and unit with Debian 13's python3.13 (root: a trixie root)"
 	@echo "  coverage  the unit tests' per-module coverage"
 	@echo "  bench     start-up cost against a baseline revision (BENCH_BASELINE=REV)"
+	@echo "  bench-releases  each release's .deb in a clean root of it: size and start-up"
 	@echo "  stress    the load tests alone (STRESS_COUNT=N)"
 	@echo "  deb       the .deb for this release; DIST=bookworm or DIST=trixie for another"
 	@echo "  rpm       the .rpm (packages: both)"
@@ -83,6 +84,10 @@ demo: deps
 
 bench: deps
 	$(BIN)/python bench/bench.py
+
+# Each release's .deb in a clean root of it: size, cold and warm start (root only).
+bench-releases: deps
+	$(BIN)/python bench/releases.py
 
 # The load tests alone (make test runs them too): STRESS_COUNT=1000 make stress
 stress: deps

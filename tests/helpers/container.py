@@ -178,12 +178,13 @@ def build_app_image(
         podman("import", "--quiet", base_tarball(), BASE_IMAGE)
     context = ROOT / "context"
     shutil.rmtree(context, ignore_errors=True)
-    (context / "build" / "packages").mkdir(parents=True)
-    shutil.copy(deb, context / "build" / "packages" / deb.name)
+    # Where make deb put it: build/packages/RELEASE/NAME.
+    (context / "build" / "packages" / SUITE).mkdir(parents=True)
+    shutil.copy(deb, context / "build" / "packages" / SUITE / deb.name)
     shutil.copy(program, context / program.name)
     build_args: Sequence[str] = (
         f"BASE={BASE_IMAGE}",
-        f"DEB={deb.name}",
+        f"DEB={SUITE}/{deb.name}",
         f"PROGRAM={program.name}",
     )
     return podman(
