@@ -19,7 +19,7 @@ from tests.helpers.paths import REPO
 from tests.helpers.release import RootMachine, apt_install, booted_root, in_root, unpack_root
 from tests.helpers.toolchain import Toolchain
 from tests.system.conftest import WORK, free_port, http_get, make, wait_until
-from tests.system.test_packages import PACKAGES
+from tests.system.test_packages import PACKAGES, RPM
 
 MIB = 1 << 20
 SERVER = "/srv/app/server"  # the Go server, as a package of the administrator's puts it
@@ -173,17 +173,15 @@ def test_a_missing_program_is_refused_with_78(release: Release) -> None:
     assert "Subject: The program /srv/app/gone cannot be executed" in explained
 
 
-def golaunch_paths(release: Release) -> list[str]:
-    """Everything named golaunch anywhere in the root's own file systems."""
-    found = in_root(release.root, "find / -xdev -path /proc -prune -o -name '*golaunch*' -print")
+def golaunch_paths(root: Path) -> list[str]:
+    """Everything named golaunch anywhere in ROOT's own file systems."""
+    found = in_root(root, "find / -xdev -path /proc -prune -o -name '*golaunch*' -print")
     return sorted(found.stdout.split())
 
 
-def test_enabled_then_purged_leaves_nothing(release: Release) -> None:
-    """The administrator enables an instance and the timer and runs both; apt purge then
-    stops the timer, forgets the links and golaunch's state, and leaves no file of its
-    own behind."""
-    machine = release.machine
+def enable_and_run(machine: RootMachine, root: Path) -> None:
+    """What an administrator does: an instance of the template and the timer enabled,
+    started and run, so that each leaves its state behind."""
     machine.write(
         "/etc/golaunch/app.toml",
         f'program = "{SERVER}"\nargs = ["-listen", "127.0.0.1:{free_port()}"]\n',
@@ -194,23 +192,62 @@ def test_enabled_then_purged_leaves_nothing(release: Release) -> None:
     machine.run("systemctl", "start", "golaunch@app.service", "golaunch-check.timer")
     machine.start_ok("golaunch-check.service")
     assert machine.show("golaunch-check.timer")["ActiveState"] == "active"
-    left_by_runs = golaunch_paths(release)
+    left_by_runs = golaunch_paths(root)
     assert any(p.startswith("/var/cache/private/golaunch") for p in left_by_runs), left_by_runs
     assert any(p.endswith("golaunch.prom") for p in left_by_runs), left_by_runs
     machine.run("systemctl", "stop", "golaunch@app.service")
-    (release.root / "etc/golaunch/app.toml").unlink()  # the administrator's own file
-    purge = machine.run("apt-get", "purge", "-y", "-q", "golaunch", check=False)
-    assert purge.returncode == 0, purge.stdout + purge.stderr
+    (root / "etc/golaunch/app.toml").unlink()  # the administrator's own file
+
+
+def assert_nothing_left(machine: RootMachine, root: Path) -> None:
     # The state of the administrator's program (StateDirectory=golaunch/app) is its
     # data, not golaunch's: it stays, and with it the two directories that hold it.
-    assert golaunch_paths(release) == ["/var/lib/golaunch", "/var/lib/private/golaunch"]
-    assert [p.name for p in (release.root / "var/lib/private/golaunch").iterdir()] == ["app"]
+    assert golaunch_paths(root) == ["/var/lib/golaunch", "/var/lib/private/golaunch"]
+    assert [p.name for p in (root / "var/lib/private/golaunch").iterdir()] == ["app"]
     assert machine.show("golaunch-check.timer")["LoadState"] == "not-found"
     assert machine.show("golaunch-check.timer")["ActiveState"] == "inactive"
-    dangling = in_root(release.root, "find /etc/systemd -xtype l")
-    assert dangling.stdout == ""
+    assert in_root(root, "find /etc/systemd -xtype l").stdout == ""  # no dangling link
+
+
+def test_enabled_then_purged_leaves_nothing(release: Release) -> None:
+    """apt purge stops the timer, forgets the links and golaunch's state, and leaves no
+    file of its own behind."""
+    enable_and_run(release.machine, release.root)
+    purge = release.machine.run("apt-get", "purge", "-y", "-q", "golaunch", check=False)
+    assert purge.returncode == 0, purge.stdout + purge.stderr
+    assert_nothing_left(release.machine, release.root)
     shipped = [p for p in release.installed if "golaunch" in p]
     assert [p for p in shipped if (release.root / p.lstrip("/")).exists()] == []
+
+
+def test_the_rpm_enabled_then_erased_leaves_nothing(go_new: Toolchain) -> None:
+    """The .rpm's scriptlets, which use none of systemd's macros, under a booted systemd:
+    installed and erased by rpm (this host's, with --root) in a bookworm root that has
+    python3.11, the rpm's one requirement Debian's rpm database cannot know."""
+    make("rpm")
+    work = WORK / "releases" / "rpm"
+    root = unpack_root("bookworm", "clean", work / "root")
+    installed = in_root(root, "apt-get update -qq && apt-get install -y -qq python3.11")
+    assert installed.returncode == 0, installed.stderr
+    rpm = ["rpm", "--nodeps", "--dbpath", "/var/lib/rpm"]
+    subprocess.run([*rpm, "--root", root, "-i", RPM], check=True, capture_output=True)
+    server = root / SERVER.lstrip("/")
+    server.parent.mkdir(parents=True)
+    shutil.copy(go_new.build(REPO / "examples" / "server", "server"), server)
+    try:
+        with booted_root(root, work) as machine:
+            enable_and_run(machine, root)
+            # This host's rpm, entered into the machine's PID and mount namespaces: its
+            # scriptlets, chrooted into the root, then run where the machine's PID 1 does
+            # (systemctl ignores what a process outside that root asks of the manager).
+            erase = [*rpm, "--root", str(root), "-e", "golaunch"]
+            enter = ["nsenter", "-t", str(machine.pid), "-m", "-p"]
+            erased = subprocess.run([*enter, *erase], capture_output=True, text=True, check=False)
+            assert erased.returncode == 0, erased.stderr
+            assert_nothing_left(machine, root)
+            assert not (root / "usr/lib/golaunch").exists()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.mark.parametrize("dist", list(RELEASES))
