@@ -17,13 +17,14 @@ shift
 exec unshare --mount --fork sh -eu -c '
     root=$1; binds=$2; shift 2
     mount --make-rprivate /
+    mount -t proc proc "$root/proc"
+    mount --rbind /dev "$root/dev"
+    mount -t tmpfs tmpfs "$root/tmp"
+    # After the tmpfs: a tree in /tmp is bound onto it, not hidden by it.
     for dir in $binds; do
         mkdir -p "$root$dir"
         mount --bind "$dir" "$root$dir"
     done
-    mount -t proc proc "$root/proc"
-    mount --rbind /dev "$root/dev"
-    mount -t tmpfs tmpfs "$root/tmp"
     cp /etc/resolv.conf "$root/etc/resolv.conf"
     trust=/etc/ssl/certs/ca-certificates.crt
     if [ -f "$trust" ]; then
