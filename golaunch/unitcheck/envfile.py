@@ -9,8 +9,9 @@ What the states do, which a line-based reading gets wrong:
 - 'single quotes' keep everything; in "double quotes" a backslash unescapes only
   " \\ ` $ (and eats a newline), and keeps itself before anything else;
 - quoted and unquoted runs join: C="one" "two" is onetwo, 'it'"'"'s' is it's;
-- # or ; before a key starts a comment; before systemd 254, a backslash at its end
-  continued it onto the next line (systemd#27975), a line 254 and later read.
+- # or ; before a key starts a comment. Before systemd 254 a backslash at its end
+  continued the comment onto the next line; from 254 on (systemd#27975) that next
+  line is read as any other.
 Invalid UTF-8 anywhere in a key or value fails the whole file, as systemd's
 check_utf8ness_and_warn does.
 """
