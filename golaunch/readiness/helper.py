@@ -36,6 +36,11 @@ if TYPE_CHECKING:
     from golaunch.systemd.notify import Notifier
 
 WATCHDOG_FAILURES = 3  # in a row, before WATCHDOG=trigger
+# journald names an entry's unit from the sender's /proc/PID/cgroup when it takes the
+# datagram off its socket; WATCHDOG=trigger has systemd kill the helper at once, so the
+# reason is given this long to be taken first (a busy journald once took longer, and
+# `journalctl -u` lost the entry). A moment only: the program is failing meanwhile.
+JOURNAL_GRACE = 0.25
 
 
 class ProgramExited(Exception):
@@ -131,6 +136,7 @@ def supervise(spec: Mapping[str, Any]) -> int:
     failures, error = helper.watch()
     message = f"{url} failed {failures} times in a row (last: {error}); asking for the watchdog"
     log(spec, "watchdog", message)
+    time.sleep(JOURNAL_GRACE)
     helper.notify(ascii_status(f"STATUS=golaunch: {message}") + "\nWATCHDOG=trigger")
     # As for READY=1: exiting at once would leave the trigger and its reason unattributed.
     barrier(os.environ["NOTIFY_SOCKET"])

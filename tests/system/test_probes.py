@@ -169,7 +169,11 @@ def test_watchdog_pings_while_healthy_and_triggers_when_not(
     machine.write(flag, "")
     wait_until("the watchdog to fire", lambda: machine.show(name)["Result"] == "watchdog", 20)
     watchdog_id = MESSAGE_IDS[("watchdog", Severity.FAIL)]
-    entries = machine.journal("-u", name, f"MESSAGE_ID={watchdog_id}")
+    entries = wait_until(
+        "the watchdog's entry in the unit's journal",
+        lambda: machine.journal("-u", name, f"MESSAGE_ID={watchdog_id}"),
+        5,
+    )
     assert len(entries) == 1, machine.journal_text("-u", name)
     (entry,) = entries
     assert entry["GOLAUNCH_PROBE"] == f"http://127.0.0.1:{port}/health"
