@@ -119,7 +119,9 @@ _CHECK_IMPORTS = (
     "tomllib",
     "urllib.parse",
     "golaunch.checks",
+    "socket",  # the listeners systemd passed in
     "golaunch.host.listeners",
+    "golaunch.syntax.pid",  # LISTEN_PID, by the listeners
     "golaunch.syntax.probeurl",
     "golaunch.config.commandline",
     "golaunch.output.report",
