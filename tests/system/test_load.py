@@ -99,6 +99,11 @@ def test_probed_instances_at_once_lose_no_message_and_leave_no_zombie(machine: M
         all_active(machine, units)
         manager = machine.journal_text("_PID=1", "--since", since)
         assert "Cannot find unit" not in manager and "reception only permitted" not in manager
-        assert zombies(machine) == []
+        # A helper that has just exited is a zombie until PID 1 reaps it (one was seen
+        # in a snapshot under this load): what must not be is one that stays.
+        try:
+            wait_until("every helper to be reaped", lambda: not zombies(machine), 10)
+        except AssertionError:
+            assert zombies(machine) == []
     finally:
         machine.run("systemctl", "stop", *units, check=False, timeout=300)
