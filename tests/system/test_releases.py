@@ -15,11 +15,13 @@ import pytest
 
 from golaunch import __version__
 from golaunch.findings import MESSAGE_IDS, Severity
+from tests.helpers.machine import start_system_bus
 from tests.helpers.paths import REPO
 from tests.helpers.release import RootMachine, apt_install, booted_root, in_root, unpack_root
 from tests.helpers.toolchain import Toolchain
 from tests.system.conftest import WORK, free_port, http_get, make, wait_until
 from tests.system.test_packages import PACKAGES, RPM
+from tests.system.test_probes import unit
 
 MIB = 1 << 20
 SERVER = "/srv/app/server"  # the Go server, as a package of the administrator's puts it
@@ -59,22 +61,12 @@ def release(request: pytest.FixtureRequest, go_new: Toolchain) -> Iterator[Relea
     server.parent.mkdir(parents=True)
     shutil.copy(go_new.build(REPO / "examples" / "server", "server"), server)
     with booted_root(root, work) as machine:
-        for unit in ("dbus.socket", "dbus.service"):
-            machine.write(
-                f"/run/systemd/system/{unit}.d/test.conf", "[Unit]\nDefaultDependencies=no\n"
-            )
-        machine.run("systemctl", "daemon-reload")
-        machine.run("systemctl", "start", "dbus.socket", "dbus.service")
+        start_system_bus(machine)
         python, systemd = RELEASES[dist]
         yield Release(
             dist, python, systemd, deb_of(dist), root, machine, frozenset(listed.stdout.split())
         )
     shutil.rmtree(root, ignore_errors=True)
-
-
-def unit(exec_start: str, *extra: str) -> str:
-    lines = ["[Unit]", "DefaultDependencies=no", "[Service]", "Type=notify"]
-    return "\n".join([*lines, f"ExecStart={exec_start}", *extra, ""])
 
 
 def test_the_release_systemd_and_python(release: Release) -> None:
