@@ -176,21 +176,25 @@ def test_the_spawn_itself_closes_the_passed_sockets(
 ) -> None:
     """The helper used to close them only once its interpreter had started: on a loaded
     machine it was seen among a listener's holders (issue 30). Now they are closed in the
-    spawn: the first program it execs (setsid, here a script in its place) holds none."""
+    spawn: the first program it execs (setsid, here a script in its place) holds none.
+    Judged by what each descriptor refers to, not by its number: the shell reuses a freed
+    number for its own (dash in Debian 13 put a saved stdout at the listener's old 11)."""
     from golaunch.launch import effects
 
     seen = tmp_path / "fds"
     probe = tmp_path / "setsid"
-    probe.write_text(f"#!/bin/sh\nls /proc/$$/fd > {seen}\n")
+    listing = 'for f in /proc/$$/fd/*; do readlink "$f"; done'
+    probe.write_text(f"#!/bin/sh\n{listing} > {seen}\nexit 0\n")
     probe.chmod(0o755)
     monkeypatch.setattr(effects, "SETSID", str(probe))
     listening = socket.socket()
     listening.listen()
     listening.set_inheritable(True)  # as systemd passes it: no FD_CLOEXEC
-    passed = listening.fileno()
+    passed = f"socket:[{os.fstat(listening.fileno()).st_ino}]"
     try:
         effects.spawn_helper({}, {"PATH": "/usr/bin:/bin"})
     finally:
         listening.close()
-    held = {int(fd) for fd in seen.read_text().split()}
+    held = seen.read_text().split()
+    assert "anon_inode:[pidfd]" in held, held  # the one it keeps: the probe saw its fds
     assert passed not in held, (passed, held)
