@@ -95,7 +95,7 @@ REGISTRY: Mapping[str, Mapping[str, str]] = {
     "notify": {
         "fail": "41c4c353f2b548cd968061877d225469",
         "warn": "28a123b6a9304bd49982b90bdf47fc39",
-        "source": "golaunch/launch/startup.py",
+        "source": "golaunch/checks/notify.py",
     },
     "security": {
         "fail": "3eda797e464544b6aee1c474a32e89e2",

@@ -7,8 +7,8 @@ share. Checks only
 read: they never raise for a problem with the host, and never change it.
 The names and MESSAGE_IDs come from golaunch.findings.REGISTRY. Some findings
 in it are not made here, since no check could see them in time: `config`
-failures come from validation (golaunch.config), `notify` from the start
-sequence (golaunch.launch.startup), `wait` from the dependency gate and
+failures come from validation (golaunch.config), `notify` failures from the
+start sequence (golaunch.launch.startup), `wait` from the dependency gate and
 `watchdog` (and `ready-probe`'s give-up) from the readiness helper
 (golaunch.readiness), and `unit` from the unit checks (golaunch.unitcheck).
 """
@@ -28,6 +28,7 @@ from golaunch.checks import (
     goroot,
     interpreter,
     library,
+    notify,
     program,
     ready_probe,
     runtime,
@@ -50,6 +51,7 @@ RUN_ORDER: Sequence[ModuleType] = (
     runtime,
     credentials,
     exec,
+    notify,
     security,
     ready_probe,
 )

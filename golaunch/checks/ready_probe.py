@@ -2,8 +2,11 @@
 
 After exec golaunch is gone, so READY=1 (and WATCHDOG=1) come from a helper
 process, which systemd accepts only with NotifyAccess=all (a Type=notify unit
-defaults to main). The helper's own give-up entry, after exec, is worded in
-golaunch/readiness/helper.py.
+defaults to main). From systemd 254 on, the main process may widen that itself
+with NOTIFYACCESS=all (sd_notify(3)), and golaunch does so for a unit with main
+or exec: before exec it is still the main process. The helper restores the
+unit's setting with its READY=1, unless it stays to ping the watchdog. The
+helper's own give-up entry, after exec, is worded in golaunch/readiness/helper.py.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from golaunch.findings import Finding, failed, passed, warned
 from golaunch.host.context import LaunchContext
 
 NAME = "ready-probe"
+NOTIFYACCESS_SINCE = 254  # the first systemd that takes NOTIFYACCESS= from the main process
 
 
 def check(ctx: LaunchContext) -> list[Finding]:
@@ -52,19 +56,54 @@ def check(ctx: LaunchContext) -> list[Finding]:
                 **fields,
             )
         )
-    elif access != "all":
+    elif access == "all":
+        findings.append(passed(NAME, f"READY=1 once {notify.probe} succeeds ({every})", **fields))
+    elif widened_access(ctx):
+        lasts = (
+            "and it stays all while the helper pings the watchdog"
+            if notify.watchdog
+            else f"and the helper's READY=1 sets it back to {access}"
+        )
         findings.append(
-            failed(
+            passed(
                 NAME,
-                f"{view.unit} has NotifyAccess={access}: systemd takes READY=1 only from the "
-                "main process, and after exec golaunch is not there to send it; add "
-                "NotifyAccess=all to the unit",
+                f"READY=1 once {notify.probe} succeeds ({every}); {view.unit} has "
+                f"NotifyAccess={access}, so golaunch sends NOTIFYACCESS=all before exec, {lasts}",
                 **fields,
             )
         )
     else:
-        findings.append(passed(NAME, f"READY=1 once {notify.probe} succeeds ({every})", **fields))
+        findings.append(failed(NAME, _refusal(view.unit, access, ctx), **fields))
     return findings
+
+
+def widened_access(ctx: LaunchContext) -> str | None:
+    """The unit's NotifyAccess= (main or exec) when golaunch must widen it to all for the
+    helper and its manager lets it; None when there is nothing to widen or no way to."""
+    if ctx.unit_view is None:
+        return None
+    view = ctx.unit_view.result()
+    access = view.properties.get("NotifyAccess")
+    if view.error or access not in ("main", "exec"):
+        return None  # none: not even golaunch's own message would be taken
+    version = ctx.unit_view.manager_version()
+    return access if version is not None and version >= NOTIFYACCESS_SINCE else None
+
+
+def _refusal(unit: str | None, access: str | None, ctx: LaunchContext) -> str:
+    assert ctx.unit_view is not None
+    if access not in ("main", "exec"):
+        return (
+            f"{unit} has NotifyAccess={access}: systemd takes no notification from any of "
+            "its processes, READY=1 included; add NotifyAccess=all to the unit"
+        )
+    version = ctx.unit_view.manager_version()
+    manager = f"systemd {version}" if version is not None else "the service manager"
+    return (
+        f"{unit} has NotifyAccess={access}: systemd takes READY=1 only from the main "
+        "process, and after exec golaunch is not there to send it; add NotifyAccess=all "
+        f"to the unit ({manager} cannot be told NOTIFYACCESS=all; 254 and later can)"
+    )
 
 
 def _passed_socket(url: str, ctx: LaunchContext) -> list[Finding]:

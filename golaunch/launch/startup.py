@@ -14,7 +14,8 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from golaunch.checks import cachedir, run_checks
+from golaunch.checks import cachedir, notify, run_checks
+from golaunch.checks.ready_probe import widened_access
 from golaunch.findings import Finding, failed, first_failure
 from golaunch.host.context import LaunchContext
 from golaunch.host.execution import go_dirs_in_play
@@ -40,7 +41,7 @@ def connect(
         if status:
             notifier(status)
     except NotifyError as e:
-        return None, [failed("notify", f"{e}; systemd would wait out its start timeout")]
+        return None, [notify.unreachable(e)]
     return notifier, []
 
 
@@ -82,23 +83,31 @@ def start(ctx: LaunchContext, effects: Effects, keeper: Keeper | None = None) ->
 
 
 def hand_over_readiness(ctx: LaunchContext, notifier: Notifier, effects: Effects) -> Finding | None:
-    """Start the helper that sends READY=1 once the probe succeeds (golaunch.readiness.helper)."""
-    notify = ctx.config.notify
+    """Start the helper that sends READY=1 once the probe succeeds (golaunch.readiness.helper).
+    Under NotifyAccess=main or exec the unit first lets it (golaunch.checks.ready_probe)."""
+    settings = ctx.config.notify
+    unit_access = widened_access(ctx)
     spec: dict[str, object] = {
-        "probe": notify.probe,
-        "interval": notify.probe_interval,
-        "attempt_timeout": notify.probe_attempt_timeout,
-        "timeout": notify.probe_timeout,
-        "watchdog": notify.watchdog,
+        "probe": settings.probe,
+        "interval": settings.probe_interval,
+        "attempt_timeout": settings.probe_attempt_timeout,
+        "timeout": settings.probe_timeout,
+        "watchdog": settings.watchdog,
         "watchdog_usec": watchdog_usec(ctx.environ, os.getpid()) or 0,  # the config check
         "program": ctx.label,
         "log_target": ctx.config.log.target,
+        # What READY=1 sets back; the watchdog's pings need all for as long as they go on.
+        "restore_access": None if settings.watchdog else unit_access,
     }
     names = ("NOTIFY_SOCKET", "JOURNAL_STREAM", "LANG", "PATH")
     environment = {name: ctx.environ[name] for name in names if name in ctx.environ}
     try:
+        if unit_access:  # first, so that the manager has it before the helper's first word
+            notifier("NOTIFYACCESS=all")
         effects.spawn_helper(spec, environment)
-        notifier(ascii_status(f"STATUS=golaunch: checks passed; ready once {notify.probe} answers"))
+        notifier(
+            ascii_status(f"STATUS=golaunch: checks passed; ready once {settings.probe} answers")
+        )
     except (OSError, NotifyError) as e:
         return failed("ready-probe", f"the helper could not be started: {e}")
     return None

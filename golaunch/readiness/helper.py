@@ -7,7 +7,8 @@ so it holds none of the launch path's memory for its lifetime:
     python -I -m golaunch.readiness.helper SPEC
 
 SPEC is JSON: the probe and its timing, a pidfd for the main process, the
-watchdog interval, the program's name and where entries go. The helper probes
+watchdog interval, the program's name, where entries go, and the unit's own
+NotifyAccess= when golaunch widened it (restored with READY=1). The helper probes
 until the program serves, then sends READY=1 and BARRIER=1 (so systemd has
 read READY=1 before the helper's exit makes its messages unattributable), and
 either exits or keeps probing for the watchdog. It exits as soon as the program
@@ -129,7 +130,10 @@ def supervise(spec: Mapping[str, Any]) -> int:
         signal.pidfd_send_signal(int(spec["pidfd"]), signal.SIGTERM)
         barrier(os.environ["NOTIFY_SOCKET"])
         return 1
-    helper.notify("READY=1\n" + ascii_status(f"STATUS=golaunch: {url} answers; running {program}"))
+    message = "READY=1\n" + ascii_status(f"STATUS=golaunch: {url} answers; running {program}")
+    if spec.get("restore_access"):  # the manager applies it after the READY=1 beside it
+        message += f"\nNOTIFYACCESS={spec['restore_access']}"
+    helper.notify(message)
     barrier(os.environ["NOTIFY_SOCKET"])
     if not spec["watchdog"]:
         return 0

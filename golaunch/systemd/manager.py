@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 from golaunch.config.plain import DEFAULT_PATH
 from golaunch.status import ManagerUnavailable, UsageError
 
-PROPERTIES = ("NotifyAccess",)  # what the ready-probe check judges
+PROPERTIES = ("NotifyAccess", "Type")  # what the ready-probe and notify checks judge
 # What makes the answer trustworthy: `systemctl show` exits 0 for a unit it does not
 # know, with every property at its default (NotifyAccess=none).
 IDENTITY = ("LoadState", "MainPID")
@@ -123,34 +123,21 @@ class PendingView:
     golaunch itself: run from inside another service, golaunch is not the unit's."""
 
     def __init__(self, names: Sequence[str] = PROPERTIES, pid: int | None = None) -> None:
-        own = own_unit()
-        self.unit = own.name if own else None
+        self.own = own_unit()
+        self.unit = self.own.name if self.own else None
         self.pid = 0
         self.fd = -1
         self.golaunch = os.getpid() if pid is None else pid
-        self.error = None if own else "golaunch is not running in a service unit"
+        self.error = None if self.own else "golaunch is not running in a service unit"
         self.view: UnitView | None = None
-        if own:
-            self._start(own, [*names, *IDENTITY])
-
-    def _start(self, own: OwnUnit, names: Sequence[str]) -> None:
-        scope = ["--user"] if own.user_manager is not None else []
-        argv = ["systemctl", *scope, "show", own.name, *(f"--property={n}" for n in names)]
-        read_end, write_end = os.pipe2(os.O_CLOEXEC)
-        actions = [
-            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-            (os.POSIX_SPAWN_DUP2, write_end, 1),
-            (os.POSIX_SPAWN_DUP2, write_end, 2),
-        ]
-        try:
-            environment = _environment(own.user_manager)
-            self.pid = os.posix_spawnp("systemctl", argv, environment, file_actions=actions)
-            self.fd = read_end
-        except OSError as e:
-            os.close(read_end)
-            self.error = f"systemctl show {own.name}: {e.strerror or e}"
-        finally:
-            os.close(write_end)
+        self.version: int | None = None
+        self.version_asked = False
+        if self.own:
+            properties = (f"--property={n}" for n in (*names, *IDENTITY))
+            try:
+                self.pid, self.fd = _spawn_systemctl(self.own, ["show", self.own.name, *properties])
+            except OSError as e:
+                self.error = f"systemctl show {self.own.name}: {e.strerror or e}"
 
     def result(self, timeout: float = 5.0) -> UnitView:
         """The answer (once; later calls return the same)."""
@@ -158,23 +145,72 @@ class PendingView:
             self.view = self._collect(timeout)
         return self.view
 
+    def manager_version(self, timeout: float = 5.0) -> int | None:
+        """The major version of the unit's manager; None when it cannot be asked. Asked
+        once, and only when a check needs it, so most starts spawn one systemctl, not two."""
+        if self.own is not None and not self.version_asked:
+            self.version_asked = True
+            try:
+                pid, fd = _spawn_systemctl(self.own, ["show", "--property=Version"])
+            except OSError:
+                return None
+            text, error = _collect_output(pid, fd, timeout)
+            self.version = None if error else major_version(text.strip().removeprefix("Version="))
+        return self.version
+
     def _collect(self, timeout: float) -> UnitView:
         if self.fd < 0:
             return UnitView(self.unit, {}, self.error)
-        output, finished = _read_until_eof(self.fd, timeout)
-        os.close(self.fd)
+        text, error = _collect_output(self.pid, self.fd, timeout)
         self.fd = -1
-        if not finished:
-            os.kill(self.pid, 9)
-        _, status = os.waitpid(self.pid, 0)
-        text = output.decode("utf-8", "replace")
-        if not finished or os.waitstatus_to_exitcode(status) != 0:
-            why = text.strip().splitlines()[-1:] or [f"no answer in {timeout:g} s"]
-            self.error = f"systemctl show {self.unit}: {why[0]}"
+        if error:
+            self.error = f"systemctl show {self.unit}: {error}"
             return UnitView(self.unit, {}, self.error)
         values = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
         self.error = _untrusted(self.unit, values, self.golaunch)
         return UnitView(self.unit, {} if self.error else values, self.error)
+
+
+def major_version(text: str) -> int | None:
+    """A manager's major version from its Version property ("257.9-1~deb13u1" is 257)."""
+    digits = text[: len(text) - len(text.lstrip("0123456789"))]
+    return int(digits) if digits else None
+
+
+def _spawn_systemctl(own: OwnUnit, args: Sequence[str]) -> tuple[int, int]:
+    """systemctl ARGS against OWN's manager, started: its PID and the read end of its
+    output (stdout and stderr)."""
+    scope = ["--user"] if own.user_manager is not None else []
+    read_end, write_end = os.pipe2(os.O_CLOEXEC)
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_DUP2, write_end, 1),
+        (os.POSIX_SPAWN_DUP2, write_end, 2),
+    ]
+    try:
+        environment = _environment(own.user_manager)
+        pid = os.posix_spawnp("systemctl", ["systemctl", *scope, *args], environment,
+                              file_actions=actions)  # fmt: skip
+    except OSError:
+        os.close(read_end)
+        raise
+    finally:
+        os.close(write_end)
+    return pid, read_end
+
+
+def _collect_output(pid: int, fd: int, timeout: float) -> tuple[str, str | None]:
+    """A spawned systemctl's output, and why it failed (its last line) if it did."""
+    output, finished = _read_until_eof(fd, timeout)
+    os.close(fd)
+    if not finished:
+        os.kill(pid, 9)
+    _, status = os.waitpid(pid, 0)
+    text = output.decode("utf-8", "replace")
+    if not finished or os.waitstatus_to_exitcode(status) != 0:
+        why = text.strip().splitlines()[-1:] or [f"no answer in {timeout:g} s"]
+        return text, why[0]
+    return text, None
 
 
 def _untrusted(unit: str | None, values: dict[str, str], golaunch: int) -> str | None:
@@ -223,11 +259,15 @@ def _read_until_eof(fd: int, timeout: float) -> tuple[bytes, bool]:
 class KnownView:
     """A unit's settings already known (golaunch --check --unit asked over D-Bus)."""
 
-    def __init__(self, view: UnitView) -> None:
+    def __init__(self, view: UnitView, version: int | None) -> None:
         self.view = view
+        self.version = version
 
     def result(self, timeout: float = 5.0) -> UnitView:
         return self.view
+
+    def manager_version(self, timeout: float = 5.0) -> int | None:
+        return self.version
 
 
 # --- D-Bus, for --check --unit and --all-units (never on the launch path) ---------------
@@ -299,10 +339,10 @@ class Manager:
         unit's files differ; asked once."""
         if self._version is None:
             text = str(self._manager_property("Version"))
-            digits = text[: len(text) - len(text.lstrip("0123456789"))]
-            if not digits:
+            version = major_version(text)
+            if version is None:
                 raise ManagerUnavailable(f"the service manager's version {text!r} is unknown")
-            self._version = int(digits)
+            self._version = version
         return self._version
 
     def service_names(self) -> list[str]:

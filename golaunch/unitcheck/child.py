@@ -33,6 +33,8 @@ class Job(NamedTuple):
     limits: Limits
     working_directory: str
     private: dict[str, list[str]]  # DynamicUser=: private roots and the unit's own dirs
+    service_type: str = "simple"  # Type=
+    systemd: int | None = None  # the manager's major version
 
 
 # A unit's check takes well under a second; its user can stop or slow the child, which
@@ -208,5 +210,6 @@ def _check_as_service(job: Job) -> dict[str, Any]:
     if config.program is None:
         return document(Report(None, [failed("config", "no program in ExecStart= or config")]))
     ctx = build_context(config, job.environment, config_path=configured.path, limits=job.limits)
-    view = KnownView(UnitView(job.unit, {"NotifyAccess": job.notify_access}, None))
+    properties = {"NotifyAccess": job.notify_access, "Type": job.service_type}
+    view = KnownView(UnitView(job.unit, properties, None), job.systemd)
     return document(check_report(dataclasses.replace(ctx, unit_view=view)))

@@ -109,6 +109,8 @@ def check_loaded(
             unit_limits(manager, unit),
             str(unit.service.get("WorkingDirectory") or ""),
             private_directories(unit.service),
+            str(unit.service.get("Type") or "simple"),
+            systemd,
         )
         answer = in_child(job, who)
     finally:

@@ -17,6 +17,7 @@ import pytest
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
 from golaunch import __version__
+from golaunch.findings import MESSAGE_IDS, Severity
 from tests.helpers.elf import shared
 from tests.system.conftest import (
     GOLAUNCH,
@@ -130,6 +131,44 @@ def test_the_rebuilt_environment_is_the_services(machine: Machine, go_server: Pa
 
     assert stable(report["environment"]) == stable(running)
     machine.run("systemctl", "stop", name)
+
+
+def test_check_unit_knows_the_managers_notify_protocol(machine: Machine, go_server: Path) -> None:
+    """NotifyAccess=main with a probe: refused where systemd cannot be told NOTIFYACCESS=
+    (252), fine from 254. Type=notify-reload (253) in ready mode: a warning, at the check
+    and in the journal at the start, gone with --notify passthrough."""
+    version = machine.version()
+    port = free_port()
+    name = "notify-protocol.service"
+    server = f"-- {go_server} -listen 127.0.0.1:{port}"
+    probed = f"{GOLAUNCH} --ready-probe tcp://127.0.0.1:{port} {server}"
+    kind = "notify-reload" if version >= 253 else "notify"
+    machine.install(
+        {name: unit(probed, "NotifyAccess=main").replace("Type=notify", f"Type={kind}")}
+    )
+    status, report = check(machine, "--unit", name)
+    found = {f["check"]: f for f in report["findings"]}
+    if version < 254:
+        assert status == 78 and found["ready-probe"]["severity"] == "fail"
+        assert (
+            f"systemd {version} cannot be told NOTIFYACCESS=all" in found["ready-probe"]["message"]
+        )
+    else:
+        assert status == 0 and found["ready-probe"]["severity"] == "pass", report
+        assert "golaunch sends NOTIFYACCESS=all before exec" in found["ready-probe"]["message"]
+    if version < 253:
+        assert "notify" not in found
+        return
+    assert found["notify"]["severity"] == "warn"
+    assert "Type=notify-reload" in found["notify"]["message"]
+    machine.start_ok(name)
+    warning = f"MESSAGE_ID={MESSAGE_IDS[('notify', Severity.WARN)]}"
+    assert len(machine.journal("-u", name, warning)) == 1
+    machine.run("systemctl", "stop", name)
+    passing = f"{GOLAUNCH} --notify passthrough {server}"
+    machine.install({name: unit(passing).replace("Type=notify", "Type=notify-reload")})
+    status, report = check(machine, "--unit", name)
+    assert status == 0 and "notify" not in {f["check"] for f in report["findings"]}
 
 
 def test_refusals(machine: Machine) -> None:

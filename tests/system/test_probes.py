@@ -95,9 +95,11 @@ def test_each_kind_of_probe_gates_ready(machine: Machine, go_server: Path, kind:
     machine.run("systemctl", "stop", name)
 
 
-def test_notify_access_main_is_refused_before_the_program_starts(
+def test_notify_access_main_before_254_is_refused_before_the_program_starts(
     machine: Machine, go_server: Path
 ) -> None:
+    if machine.version() >= 254:
+        pytest.skip("systemd 254 and later take NOTIFYACCESS=all from golaunch")
     port = free_port()
     name = "ready-main.service"
     machine.install(
@@ -110,7 +112,61 @@ def test_notify_access_main_is_refused_before_the_program_starts(
         "-u", name, f"MESSAGE_ID={MESSAGE_IDS[('ready-probe', Severity.FAIL)]}"
     )
     assert "NotifyAccess=main" in entry["MESSAGE"] and "NotifyAccess=all" in entry["MESSAGE"]
+    assert f"systemd {machine.version()} cannot be told NOTIFYACCESS=all" in entry["MESSAGE"]
     assert not machine.journal("-u", name, "SYSLOG_IDENTIFIER=server")  # never started
+
+
+@pytest.mark.parametrize("access", ["main", "exec"])
+def test_notify_access_is_widened_for_the_helper_from_254(
+    machine: Machine, go_server: Path, access: str
+) -> None:
+    """golaunch, still the main process, sends NOTIFYACCESS=all; the helper's READY=1
+    carries the unit's own setting back."""
+    if machine.version() < 254:
+        pytest.skip("NOTIFYACCESS= came with systemd 254")
+    port = free_port()
+    name = f"ready-{access}.service"
+    probe = f"tcp://127.0.0.1:{port}"
+    exec_start = slow_server(go_server, port, "--ready-probe", probe)
+    machine.install({name: unit(exec_start, f"NotifyAccess={access}")})
+    assert machine.show(name)["NotifyAccess"] == access
+    machine.start_ok(name)
+    props = machine.show(name)
+    assert props["StatusText"] == f"golaunch: {probe} answers; running {go_server}"
+    assert http_get(port, "/pid") == f"{props['MainPID']}\n"
+    assert props["NotifyAccess"] == access  # set back by the READY=1 that needed it
+    assert machine.journal("-u", name, "PRIORITY=4") == []  # no warning: nothing to fix
+    machine.run("systemctl", "stop", name)
+
+
+def test_the_watchdog_keeps_notify_access_widened_until_the_next_start(
+    machine: Machine, go_server: Path
+) -> None:
+    if machine.version() < 254:
+        pytest.skip("NOTIFYACCESS= came with systemd 254")
+    port = free_port()
+    name = "watchdog-main.service"
+    flag = "/run/sick-main"
+    exec_start = golaunch(
+        "--ready-probe", f"http://127.0.0.1:{port}/health", "--watchdog",
+        "--", go_server, "-listen", f"127.0.0.1:{port}", "-unhealthy-while", flag,
+    )  # fmt: skip
+    machine.install({name: unit(exec_start, "NotifyAccess=main", "WatchdogSec=2")})
+    machine.start_ok(name)
+    time.sleep(5)  # more than two watchdog intervals: the helper's pings are taken
+    props = machine.show(name)
+    assert (props["ActiveState"], props["NRestarts"], props["NotifyAccess"]) == (
+        "active", "0", "all",
+    )  # fmt: skip
+    machine.write(flag, "")
+    wait_until("the watchdog to fire", lambda: machine.show(name)["Result"] == "watchdog", 20)
+    (machine.root / "run" / "sick-main").unlink()
+    # A new start begins with the unit's own setting again.
+    machine.install({name: unit(exec_start.replace(" --watchdog", ""), "NotifyAccess=main")})
+    assert machine.show(name)["NotifyAccess"] == "main"
+    machine.start_ok(name)
+    assert machine.show(name)["NotifyAccess"] == "main"
+    machine.run("systemctl", "stop", name)
 
 
 def test_never_ready_fails_the_unit_and_leaves_nothing(machine: Machine, go_server: Path) -> None:
@@ -238,16 +294,24 @@ def test_a_user_service_asks_the_manager_over_the_system_bus(
     machine: Machine, go_server: Path
 ) -> None:
     """As nobody, systemctl cannot use PID 1's private socket: only the bus answers. It
-    did if golaunch knows NotifyAccess=main (an unanswered query is only a warning)."""
+    did if golaunch knows NotifyAccess=main (an unanswered query is only a warning): under
+    252 the start is refused, and from 254 on the version was asked too, and NotifyAccess=
+    widened."""
     port = free_port()
     name = "ready-nobody.service"
     exec_start = slow_server(go_server, port, "--ready-probe", f"tcp://127.0.0.1:{port}")
     machine.install({name: unit(exec_start, "User=nobody", "CacheDirectory=ready-nobody")})
-    assert machine.start(name).returncode != 0
-    assert machine.show(name)["ExecMainStatus"] == "78", machine.journal_text("-u", name)
-    ready_id = MESSAGE_IDS[("ready-probe", Severity.FAIL)]
-    (entry,) = machine.journal("-u", name, f"MESSAGE_ID={ready_id}")
-    assert "NotifyAccess=main" in entry["MESSAGE"]
+    if machine.version() >= 254:
+        machine.start_ok(name)
+        assert machine.show(name)["NotifyAccess"] == "main"
+        assert machine.journal("-u", name, "PRIORITY=4") == []
+        machine.run("systemctl", "stop", name)
+    else:
+        assert machine.start(name).returncode != 0
+        assert machine.show(name)["ExecMainStatus"] == "78", machine.journal_text("-u", name)
+        ready_id = MESSAGE_IDS[("ready-probe", Severity.FAIL)]
+        (entry,) = machine.journal("-u", name, f"MESSAGE_ID={ready_id}")
+        assert "NotifyAccess=main" in entry["MESSAGE"]
     machine.install(
         {name: unit(exec_start, "User=nobody", "CacheDirectory=ready-nobody", "NotifyAccess=all")}
     )

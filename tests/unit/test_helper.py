@@ -198,3 +198,22 @@ def test_the_spawn_itself_closes_the_passed_sockets(
     held = seen.read_text().split()
     assert "anon_inode:[pidfd]" in held, held  # the one it keeps: the probe saw its fds
     assert passed not in held, (passed, held)
+
+
+@pytest.mark.parametrize("restore", [None, "main", "exec"])
+def test_ready_sets_back_the_units_notify_access(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, restore: str | None
+) -> None:
+    """golaunch widened NotifyAccess= for the helper (golaunch.checks.ready_probe): the
+    same datagram as READY=1 narrows it again, before the barrier."""
+    ready = tmp_path / "ready"
+    ready.touch()
+    status, received, _ = run_checker(
+        tmp_path, monkeypatch, probe=f"file://{ready}", restore_access=restore
+    )
+    (first, _), barrier = received
+    assert status == 0 and first.startswith("READY=1\n") and barrier == ("BARRIER=1", 1)
+    lines = first.split("\n")
+    assert [line for line in lines if line.startswith("NOTIFYACCESS=")] == (
+        [f"NOTIFYACCESS={restore}"] if restore else []
+    )
