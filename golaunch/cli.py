@@ -20,10 +20,12 @@ def _report_format(options: Mapping[str, Any]) -> str:
         if chosen not in (None, "json"):
             raise UsageError(f"--json and --format {chosen} contradict each other")
         chosen = "json"
-    for option in ("report_format", "output", "unit", "all_units", "merge"):
+    for option in ("report_format", "output", "unit", "all_units", "merge", "candidate"):
         if options[option] and not options["check"]:
             flag = {"report_format": "format", "all_units": "all-units"}.get(option, option)
             raise UsageError(f"--{flag} only applies to --check")
+    if options["for_program"] and not options["all_units"]:
+        raise UsageError("--for-program picks units among --all-units: add --all-units")
     if options["as_json"] and not options["check"]:
         raise UsageError("--json only applies to --check")
     return chosen or "text"
@@ -42,6 +44,11 @@ def dispatch(argv: Sequence[str], environ: Mapping[str, str]) -> int:
         raise UsageError("--reload signals a running program: no --check, --print-env or PROGRAM")
     if options["unit"] or options["all_units"]:
         return _check_units(options, report_format)
+    if options["candidate"]:
+        raise UsageError(
+            "--candidate judges a new build for a unit: add --unit NAME, or --all-units "
+            "--for-program PATH"
+        )
     if report_format in METRICS_FORMATS:
         raise UsageError(
             f"--format {report_format} reports on units: add --unit NAME or --all-units"
@@ -59,8 +66,25 @@ def _check_units(options: Mapping[str, Any], report_format: str) -> int:
         raise UsageError("--merge refreshes some units in a file: give --unit NAME and --output")
     if merge and report_format not in METRICS_FORMATS:
         raise UsageError("--merge applies to metrics: add --format prometheus")
+    candidate = options["candidate"]
+    if candidate and report_format in METRICS_FORMATS:
+        raise UsageError(
+            "--candidate judges a build not yet in place, which is no unit's state: use "
+            "--format text or json"
+        )
+    if candidate and options["all_units"] and not options["for_program"]:
+        raise UsageError(
+            "--all-units --candidate would judge one build as every unit's program: add "
+            "--for-program INSTALLED, the program it is to replace"
+        )
     return commands.check_units(
-        options["unit"], options["all_units"], report_format, options["output"], merge
+        options["unit"],
+        options["all_units"],
+        report_format,
+        options["output"],
+        merge=merge,
+        candidate=candidate,
+        for_program=options["for_program"],
     )
 
 

@@ -95,18 +95,22 @@ def check_units(
     all_units: bool,
     report_format: str,
     output: str | None,
+    *,
     merge: bool = False,
+    candidate: str | None = None,
+    for_program: str | None = None,
 ) -> int:
     """--check --unit NAME / --all-units: each unit as systemd would start it
     (golaunch.unitcheck). Unlike the other commands it forks, becomes each unit's user and
     stages credentials, all inside golaunch.unitcheck.run. MERGE: refresh these units'
-    series in OUTPUT; a unit that is gone loses its series."""
+    series in OUTPUT; a unit that is gone loses its series. CANDIDATE: the build to judge
+    in place of each unit's program; FOR_PROGRAM: only the units that run that program."""
     import time
 
     from golaunch.unitcheck.run import unit_reports
 
     listed_at = time.time()
-    reports, gone = unit_reports(names, all_units, missing_ok=merge)
+    reports, gone = unit_reports(names, all_units, merge, candidate, for_program)
     if report_format in METRICS_FORMATS:
         from golaunch.output.metrics import unit_of
 

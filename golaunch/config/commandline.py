@@ -55,6 +55,16 @@ def _repeatable(name: str, metavar: str, help: str) -> Callable[[Any], Any]:
     "--all-units", is_flag=True, help="With --check: every loaded service that runs golaunch."
 )
 @click.option(
+    "--candidate",
+    metavar="PATH",
+    help="With --check --unit: judge the build at PATH in place of the unit's program.",
+)
+@click.option(
+    "--for-program",
+    metavar="PATH",
+    help="With --all-units: only the units whose program is PATH.",
+)
+@click.option(
     "--format",
     "report_format",
     type=click.Choice(REPORT_FORMATS),

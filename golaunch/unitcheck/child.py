@@ -19,6 +19,7 @@ from golaunch.findings import Finding, failed
 from golaunch.host.cgroups import Limits
 from golaunch.output.report import Report, document
 from golaunch.status import ExitStatus, UsageError
+from golaunch.unitcheck.candidate import Candidate, enter_candidate_view
 from golaunch.unitcheck.environment import NAME, Identity
 from golaunch.unitcheck.private import enter_service_view
 
@@ -35,6 +36,8 @@ class Job(NamedTuple):
     private: dict[str, list[str]]  # DynamicUser=: private roots and the unit's own dirs
     service_type: str = "simple"  # Type=
     systemd: int | None = None  # the manager's major version
+    candidate: Candidate | None = None  # --candidate: the build to bind over INSTALLED
+    installed: str = ""  # (golaunch.unitcheck.candidate)
 
 
 # A unit's check takes well under a second; its user can stop or slow the child, which
@@ -52,11 +55,14 @@ def in_child(job: Job, who: Identity, timeout: float = CHILD_TIMEOUT) -> dict[st
         status = 0
         try:
             blind = _service_view(job.private)
+            unseen = _candidate_view(job)
             _become(who)
             problem = working_directory(job.working_directory, job.environment)
             answer = document(Report(None, [problem])) if problem else _check_as_service(job)
             if blind:
                 answer = _unseen_private(answer, blind)
+            if unseen:  # what was judged is the installed program: no verdict on the build
+                answer = {"unknown": unseen}
         except BaseException as e:  # whatever happens, the parent gets a finding
             answer = {"error": f"{type(e).__name__}: {e}"}
             status = ExitStatus.SOFTWARE
@@ -143,6 +149,21 @@ def _service_view(private: Mapping[str, list[str]]) -> str | None:
         enter_service_view(private)
     except OSError as e:
         return str(e)
+    return None
+
+
+def _candidate_view(job: Job) -> str | None:
+    """Enter the view with the candidate in place of the program (unitcheck.candidate);
+    None, or why that was not possible."""
+    if job.candidate is None:
+        return None
+    try:
+        enter_candidate_view(job.candidate, job.installed)
+    except OSError as e:
+        return (
+            f"the candidate could not be put in place of {job.installed} for the check ({e}); "
+            "that needs root, CAP_SYS_ADMIN and mount namespaces"
+        )
     return None
 
 

@@ -44,28 +44,45 @@ def enter_service_view(private: Mapping[str, Sequence[str]]) -> None:
     """In this process only: each private root as the service sees it. Root only."""
     if not private:
         return
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-
-    def check(result: int, what: str) -> None:
-        if result != 0:
-            error = ctypes.get_errno()
-            raise OSError(error, f"{what}: {os.strerror(error)}")
-
-    check(libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
-    check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "making / private")
+    enter_own_mount_namespace()
     for root, own in private.items():
         if not os.path.isdir(root):
             continue
         # Held open before the tmpfs hides them, bound back from /proc/self/fd.
         held = [(d, os.open(d, os.O_PATH | os.O_DIRECTORY)) for d in own if os.path.isdir(d)]
         try:
-            check(libc.mount(b"tmpfs", root.encode(), b"tmpfs", 0, b"mode=0755"), root)
+            mount(b"tmpfs", root, b"tmpfs", 0, b"mode=0755")
             for directory, fd in held:
                 os.makedirs(directory, mode=0o755, exist_ok=True)
-                source = f"/proc/self/fd/{fd}".encode()
-                check(libc.mount(source, directory.encode(), None, MS_BIND, None), directory)
+                mount(f"/proc/self/fd/{fd}".encode(), directory, None, MS_BIND)
         finally:
             for _, fd in held:
                 os.close(fd)
+
+
+def enter_own_mount_namespace() -> None:
+    """A mount namespace for this process alone, with / private: / is shared under
+    systemd, and no mount made in here may reach the host. Root only."""
+    _call(_libc().unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
+    _call(_libc().mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "making / private")
+
+
+def mount(
+    source: bytes, target: str, fstype: bytes | None, flags: int, data: bytes | None = None
+) -> None:
+    """mount(2), an OSError naming TARGET when it fails."""
+    _call(_libc().mount(source, target.encode(), fstype, flags, data), target)
+
+
+def _libc() -> Any:
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _call(result: int, what: str) -> None:
+    if result != 0:
+        import ctypes
+
+        error = ctypes.get_errno()
+        raise OSError(error, f"{what}: {os.strerror(error)}")

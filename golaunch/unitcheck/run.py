@@ -15,6 +15,12 @@ from golaunch.findings import Finding, Severity, failed, skipped
 from golaunch.output.report import Report
 from golaunch.status import ManagerUnavailable, PermissionRefused, UsageError
 from golaunch.systemd.manager import Manager, ServiceUnit
+from golaunch.unitcheck.candidate import (
+    Candidate,
+    candidate_note,
+    installed_program,
+    open_candidate,
+)
 from golaunch.unitcheck.child import Job, in_child
 from golaunch.unitcheck.cmdline import expand_command
 from golaunch.unitcheck.credentials import Staged, stage
@@ -54,25 +60,48 @@ def launches(arguments: Sequence[str]) -> bool:
 
 
 def unit_reports(
-    names: Sequence[str], all_units: bool, missing_ok: bool = False
+    names: Sequence[str],
+    all_units: bool,
+    missing_ok: bool = False,
+    candidate: str | None = None,
+    for_program: str | None = None,
 ) -> tuple[list[Report], list[str]]:
-    """A report for every golaunch unit (ALL_UNITS), then for each of NAMES; and, with
-    MISSING_OK, the NAMES that are no golaunch unit (any more), instead of a UsageError."""
-    manager = Manager()
-    environment = manager.environment()
-    reports = check_each(manager, golaunch_units(manager), environment) if all_units else []
-    gone = []
-    for name in names:
-        try:
-            reports.append(check_unit(manager, name, environment))
-        except UsageError:
-            if not missing_ok:
-                raise
-            gone.append(name)
+    """A report for every golaunch unit (ALL_UNITS; with FOR_PROGRAM, those that run it),
+    then for each of NAMES; and, with MISSING_OK, the NAMES that are no golaunch unit (any
+    more), instead of a UsageError. CANDIDATE: a build to judge in each program's place."""
+    build = open_candidate(candidate) if candidate else None
+    try:
+        manager = Manager()
+        environment = manager.environment()
+        reports = []
+        if all_units:
+            units = golaunch_units(manager)
+            reports = check_each(manager, units, environment, build, for_program)
+            if for_program and not reports:
+                raise UsageError(
+                    f"--for-program {for_program}: no loaded golaunch unit runs it; "
+                    "golaunch --check --all-units lists the units and their programs"
+                )
+        gone = []
+        for name in names:
+            try:
+                reports.append(check_unit(manager, name, environment, build))
+            except UsageError:
+                if not missing_ok:
+                    raise
+                gone.append(name)
+    finally:
+        if build:
+            os.close(build.fd)
     return reports, gone
 
 
-def check_unit(manager: Manager, name: str, manager_environment: Sequence[str]) -> Report:
+def check_unit(
+    manager: Manager,
+    name: str,
+    manager_environment: Sequence[str],
+    candidate: Candidate | None = None,
+) -> Report:
     unit = manager.service(name)
     argv = golaunch_command(unit)
     if argv is None:
@@ -81,12 +110,21 @@ def check_unit(manager: Manager, name: str, manager_environment: Sequence[str]) 
             f"--unit {unit.name}: its ExecStart= runs {shown}, which launches no program "
             "through golaunch"
         )
-    return check_loaded(manager, unit, argv, manager_environment)
+    report = check_loaded(manager, unit, argv, manager_environment, candidate=candidate)
+    assert report is not None  # only a FOR_PROGRAM that does not match gives none
+    return report
 
 
 def check_loaded(
-    manager: Manager, unit: ServiceUnit, argv: list[str], manager_environment: Sequence[str]
-) -> Report:
+    manager: Manager,
+    unit: ServiceUnit,
+    argv: list[str],
+    manager_environment: Sequence[str],
+    *,
+    candidate: Candidate | None = None,
+    for_program: str | None = None,
+) -> Report | None:
+    """The unit's report; None when FOR_PROGRAM is given and the unit runs another program."""
     checked_at = time.time()  # the verdict is the host as it was from here on
     who, notes = identity(unit.service, unit.main_pid)
     if os.geteuid() != 0 and who.uid != os.geteuid():
@@ -112,6 +150,12 @@ def check_loaded(
             str(unit.service.get("Type") or "simple"),
             systemd,
         )
+        if candidate or for_program:
+            installed = installed_program(unit.name, job.argv, job.environment)
+            if for_program and not os.path.samefile(installed, for_program):
+                return None
+        if candidate:
+            job = job._replace(candidate=candidate, installed=installed)
         answer = in_child(job, who)
     finally:
         staged.remove()
@@ -130,8 +174,10 @@ def check_loaded(
         ),
     ]
     shown = {k: as_the_service_sees(v) for k, v in report.environment.items()}
+    if candidate:
+        findings.insert(0, candidate_note(candidate.path, job.installed))
     return Report(
-        report.program,
+        candidate.path if candidate and report.program else report.program,
         findings,
         shown,
         report.binary,
@@ -186,22 +232,38 @@ def golaunch_units(manager: Manager) -> list[ServiceUnit]:
 
 
 def check_each(
-    manager: Manager, units: Sequence[ServiceUnit], manager_environment: Sequence[str]
+    manager: Manager,
+    units: Sequence[ServiceUnit],
+    manager_environment: Sequence[str],
+    candidate: Candidate | None = None,
+    for_program: str | None = None,
 ) -> list[Report]:
-    """One report per unit: what goes wrong checking one unit is that unit's failure,
-    never the end of the whole run (the manager itself going away still is)."""
+    """One report per unit (that runs FOR_PROGRAM, when given): what goes wrong checking one
+    unit is that unit's failure, never the end of the whole run (the manager itself going
+    away still is)."""
     reports = []
     for unit in units:
+        argv = golaunch_command(unit) or []
         try:
-            report = check_loaded(manager, unit, golaunch_command(unit) or [], manager_environment)
+            report = check_loaded(
+                manager,
+                unit,
+                argv,
+                manager_environment,
+                candidate=candidate,
+                for_program=for_program,
+            )
         except ManagerUnavailable:
             raise
         except Exception as e:  # one unit's trouble, whatever it is, is that unit's alone
+            if for_program:
+                continue  # whether it runs FOR_PROGRAM cannot be told: not one of those asked
             why = getattr(e, "strerror", None) or f"{type(e).__name__}: {e}"
             report = Report(
                 None, [failed(NAME, f"checking {unit.name} failed: {why}")], unit=unit.name
             )
-        reports.append(report)
+        if report is not None:
+            reports.append(report)
     return reports
 
 

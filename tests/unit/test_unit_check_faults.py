@@ -308,7 +308,9 @@ def test_a_vanished_unit_is_skipped_and_a_failing_one_is_its_own_finding(
     units = golaunch_units(manager)
     assert [u.name for u in units] == ["a.service", "b.service"]
 
-    def check_loaded(m: object, u: ServiceUnit, argv: list[str], env: object) -> Report:
+    def check_loaded(
+        m: object, u: ServiceUnit, argv: list[str], env: object, **_: object
+    ) -> Report:
         if u.name == "a.service":
             raise OSError(5, "Input/output error")
         return Report("/opt/x", [Finding("program", Severity.PASS, "ok")], unit=u.name)
