@@ -137,6 +137,26 @@ def test_check_unit_over_the_release_bus(release: Release) -> None:
     assert report["ok"] is True
 
 
+def test_the_shipped_deploy_example(release: Release) -> None:
+    """/usr/share/doc/golaunch/examples/deploy.sh as packaged, run by the release's sh:
+    a good build is checked with --candidate, renamed in place and restarted onto."""
+    machine, port = release.machine, free_port()
+    exec_start = f"/usr/bin/golaunch -- {SERVER} -listen 127.0.0.1:{port}"
+    machine.install({"deployed.service": unit(exec_start)})
+    machine.start_ok("deployed.service")
+    before = machine.show("deployed.service")["MainPID"]
+    build = release.root / "root" / "server.build"
+    build.write_bytes((release.root / SERVER.lstrip("/")).read_bytes() + b"\0rebuilt")
+    script = "/usr/share/doc/golaunch/examples/deploy.sh"
+    run = machine.run("sh", script, "deployed.service", "/root/server.build", check=False)
+    assert run.returncode == 0, run
+    assert (release.root / SERVER.lstrip("/")).read_bytes() == build.read_bytes()
+    after = machine.show("deployed.service")
+    assert after["ActiveState"] == "active" and after["MainPID"] != before
+    assert http_get(port, "/pid") == f"{after['MainPID']}\n"
+    machine.run("systemctl", "stop", "deployed.service")
+
+
 def test_shipped_units_verify_under_the_release_systemd(release: Release) -> None:
     """Every unit the package ships, and its example, as the release's systemd-analyze
     sees them (it exits 0 on warnings: any output is a failure)."""
