@@ -231,6 +231,29 @@ def golaunch_units(manager: Manager) -> list[ServiceUnit]:
     return [u for u in units if golaunch_command(u) is not None]
 
 
+def unit_programs(
+    manager: Manager, units: Sequence[ServiceUnit], manager_environment: Sequence[str]
+) -> dict[str, str]:
+    """{unit: the program file its golaunch runs}, for each of UNITS where that can be
+    told (its configuration names one, and it is installed). Credentials are not staged:
+    a program is found on PATH, not in a secret."""
+    systemd = manager.version()
+    found = {}
+    for unit in units:
+        argv = golaunch_command(unit)
+        if argv is None:
+            continue
+        who, _ = identity(unit.service, unit.main_pid)
+        environment, _ = rebuild(unit.service, manager_environment, who, None, systemd)
+        try:
+            found[unit.name] = installed_program(
+                unit.name, expand_command(argv, environment), environment
+            )
+        except UsageError:
+            continue
+    return found
+
+
 def check_each(
     manager: Manager,
     units: Sequence[ServiceUnit],

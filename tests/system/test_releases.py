@@ -157,6 +157,73 @@ def test_the_shipped_deploy_example(release: Release) -> None:
     machine.run("systemctl", "stop", "deployed.service")
 
 
+def app_deb(work: Path, version: str, program: Path) -> Path:
+    """A local package `app` that installs PROGRAM as /opt/app/server, as an
+    administrator's own package would."""
+    tree = work / f"app_{version}"
+    shutil.rmtree(tree, ignore_errors=True)
+    (tree / "DEBIAN").mkdir(parents=True)
+    (tree / "DEBIAN" / "control").write_text(
+        f"Package: app\nVersion: {version}\nArchitecture: amd64\n"
+        "Maintainer: golaunch tests <tests@localhost>\nDescription: a Go server\n"
+    )
+    (tree / "opt" / "app").mkdir(parents=True)
+    shutil.copy(program, tree / "opt" / "app" / "server")
+    (tree / "opt" / "app" / "server").chmod(0o755)
+    deb = work / f"app_{version}_amd64.deb"
+    subprocess.run(["dpkg-deb", "--root-owner-group", "--build", tree, deb], check=True,
+                   capture_output=True)  # fmt: skip
+    return deb
+
+
+def test_the_apt_gate_stops_an_upgrade_that_would_not_start(
+    release: Release, go_new: Toolchain, missing_library_program: Path
+) -> None:
+    """DPkg::Pre-Install-Pkgs, as shipped: off until enabled; then a version of `app` whose
+    program needs a missing library is refused by apt before dpkg unpacks it, and the old
+    program keeps running; a good version goes through."""
+    machine, port = release.machine, free_port()
+    good = go_new.build(REPO / "examples" / "server", "server")
+    debs = release.root / "root" / "debs"
+    debs.mkdir(exist_ok=True)
+    first = app_deb(debs, "1", good)
+    broken = app_deb(debs, "2", missing_library_program)
+    rebuilt = debs / "server-rebuilt"
+    rebuilt.write_bytes(good.read_bytes() + b"\0rebuilt")
+    fixed = app_deb(debs, "3", rebuilt)
+
+    def apt(deb: Path) -> subprocess.CompletedProcess[str]:
+        inside = f"/root/debs/{deb.name}"
+        return machine.run("apt-get", "install", "-y", "--allow-downgrades", inside, check=False)
+
+    def installed() -> str:
+        return machine.run("dpkg-query", "-W", "-f", "${Version}", "app").stdout
+
+    assert apt(first).returncode == 0
+    exec_start = f"/usr/bin/golaunch -- /opt/app/server -listen 127.0.0.1:{port}"
+    machine.install({"app.service": unit(exec_start, "DynamicUser=yes")})
+    machine.start_ok("app.service")
+    running = machine.show("app.service")["MainPID"]
+    machine.write("/etc/golaunch/apt-gate.enabled", "")
+    refused = apt(broken)
+    assert refused.returncode != 0, refused.stdout
+    assert "libgone.so.1" in refused.stderr and "app.service would not start" in refused.stderr
+    assert "nothing was unpacked" in refused.stderr
+    assert installed() == "1"
+    assert (release.root / "opt/app/server").read_bytes() == good.read_bytes()
+    after = machine.show("app.service")
+    assert (after["ActiveState"], after["MainPID"]) == ("active", running)
+    assert http_get(port, "/pid") == f"{running}\n"
+    done = apt(fixed)
+    assert done.returncode == 0, done.stderr
+    assert installed() == "3" and "apt-gate" not in done.stderr
+    (release.root / "etc/golaunch/apt-gate.enabled").unlink()
+    assert apt(broken).returncode == 0  # off again: apt goes on as if golaunch were not there
+    assert installed() == "2"
+    machine.run("systemctl", "stop", "app.service")
+    machine.run("dpkg", "--purge", "app")
+
+
 def test_shipped_units_verify_under_the_release_systemd(release: Release) -> None:
     """Every unit the package ships, and its example, as the release's systemd-analyze
     sees them (it exits 0 on warnings: any output is a failure)."""
