@@ -201,26 +201,31 @@ def test_the_apt_gate_stops_an_upgrade_that_would_not_start(
 
     assert apt(first).returncode == 0
     exec_start = f"/usr/bin/golaunch -- /opt/app/server -listen 127.0.0.1:{port}"
-    machine.install({"app.service": unit(exec_start, "DynamicUser=yes")})
-    machine.start_ok("app.service")
-    running = machine.show("app.service")["MainPID"]
-    machine.write("/etc/golaunch/apt-gate.enabled", "")
-    refused = apt(broken)
-    assert refused.returncode != 0, refused.stdout
-    assert "libgone.so.1" in refused.stderr and "app.service would not start" in refused.stderr
-    assert "nothing was unpacked" in refused.stderr
-    assert installed() == "1"
-    assert (release.root / "opt/app/server").read_bytes() == good.read_bytes()
-    after = machine.show("app.service")
-    assert (after["ActiveState"], after["MainPID"]) == ("active", running)
-    assert http_get(port, "/pid") == f"{running}\n"
-    done = apt(fixed)
-    assert done.returncode == 0, done.stderr
-    assert installed() == "3" and "apt-gate" not in done.stderr
-    (release.root / "etc/golaunch/apt-gate.enabled").unlink()
+    # Its own name: app.service of the probe test above is still running.
+    machine.install({"gated-app.service": unit(exec_start, "DynamicUser=yes")})
+    machine.start_ok("gated-app.service")
+    running = machine.show("gated-app.service")["MainPID"]
+    enabled = release.root / "etc/golaunch/apt-gate.enabled"
+    enabled.write_text("")
+    try:
+        refused = apt(broken)
+        assert refused.returncode != 0, refused.stdout
+        assert "libgone.so.1" in refused.stderr
+        assert "gated-app.service would not start" in refused.stderr
+        assert "nothing was unpacked" in refused.stderr
+        assert installed() == "1"
+        assert (release.root / "opt/app/server").read_bytes() == good.read_bytes()
+        after = machine.show("gated-app.service")
+        assert (after["ActiveState"], after["MainPID"]) == ("active", running)
+        assert http_get(port, "/pid") == f"{running}\n"
+        done = apt(fixed)
+        assert done.returncode == 0, done.stderr
+        assert installed() == "3" and "apt-gate" not in done.stderr
+    finally:
+        enabled.unlink(missing_ok=True)
     assert apt(broken).returncode == 0  # off again: apt goes on as if golaunch were not there
     assert installed() == "2"
-    machine.run("systemctl", "stop", "app.service")
+    machine.run("systemctl", "stop", "gated-app.service")
     machine.run("dpkg", "--purge", "app")
 
 
