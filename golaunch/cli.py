@@ -12,6 +12,13 @@ from golaunch.config.commandline import Configured, configure, parse
 from golaunch.config.plain import DEFAULT_CONFIG_FILE
 from golaunch.status import ExitStatus, UsageError
 
+FLAGS = {
+    "report_format": "format",
+    "all_units": "all-units",
+    "user_manager": "user",
+    "user_of": "user-of",
+}
+
 
 def _report_format(options: Mapping[str, Any]) -> str:
     """--format, with --json as its short form; both only with --check."""
@@ -20,9 +27,12 @@ def _report_format(options: Mapping[str, Any]) -> str:
         if chosen not in (None, "json"):
             raise UsageError(f"--json and --format {chosen} contradict each other")
         chosen = "json"
-    for option in ("report_format", "output", "unit", "all_units", "merge", "candidate"):
+    for option in (
+        "report_format", "output", "unit", "all_units", "merge", "candidate", "user_manager",
+        "user_of",
+    ):  # fmt: skip
         if options[option] and not options["check"]:
-            flag = {"report_format": "format", "all_units": "all-units"}.get(option, option)
+            flag = FLAGS.get(option, option)
             raise UsageError(f"--{flag} only applies to --check")
     if options["for_program"] and not options["all_units"]:
         raise UsageError("--for-program picks units among --all-units: add --all-units")
@@ -49,6 +59,8 @@ def dispatch(argv: Sequence[str], environ: Mapping[str, str]) -> int:
             "--candidate judges a new build for a unit: add --unit NAME, or --all-units "
             "--for-program PATH"
         )
+    if options["user_manager"] or options["user_of"]:
+        raise UsageError("--user and --user-of choose whose units to check: add --unit NAME")
     if report_format in METRICS_FORMATS:
         raise UsageError(
             f"--format {report_format} reports on units: add --unit NAME or --all-units"
@@ -77,6 +89,7 @@ def _check_units(options: Mapping[str, Any], report_format: str) -> int:
             "--all-units --candidate would judge one build as every unit's program: add "
             "--for-program INSTALLED, the program it is to replace"
         )
+    user = _user(options, report_format)
     return commands.check_units(
         options["unit"],
         options["all_units"],
@@ -85,7 +98,27 @@ def _check_units(options: Mapping[str, Any], report_format: str) -> int:
         merge=merge,
         candidate=candidate,
         for_program=options["for_program"],
+        user=user,
     )
+
+
+def _user(options: Mapping[str, Any], report_format: str) -> str | None:
+    """Whose manager: None for PID 1, "" for the caller's own, or a user's name."""
+    if not (options["user_manager"] or options["user_of"]):
+        return None
+    if options["user_manager"] and options["user_of"]:
+        raise UsageError("--user and --user-of exclude each other: --user is your own manager")
+    if report_format in METRICS_FORMATS:
+        raise UsageError(
+            "--user and --user-of report as text or json: the metrics name units, not whose "
+            "manager runs them, and would mix with the system's"
+        )
+    if options["candidate"]:
+        raise UsageError(
+            "--candidate checks system units: putting the build in place for the check "
+            "needs root, and a user manager's check runs as its user"
+        )
+    return options["user_of"] or ""
 
 
 def _reload_is_described(configured: Configured) -> None:

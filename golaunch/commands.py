@@ -99,18 +99,33 @@ def check_units(
     merge: bool = False,
     candidate: str | None = None,
     for_program: str | None = None,
+    user: str | None = None,
 ) -> int:
     """--check --unit NAME / --all-units: each unit as systemd would start it
     (golaunch.unitcheck). Unlike the other commands it forks, becomes each unit's user and
     stages credentials, all inside golaunch.unitcheck.run. MERGE: refresh these units'
     series in OUTPUT; a unit that is gone loses its series. CANDIDATE: the build to judge
-    in place of each unit's program; FOR_PROGRAM: only the units that run that program."""
+    in place of each unit's program; FOR_PROGRAM: only the units that run that program.
+    USER: ask a user's manager instead of PID 1: "" the caller's (--user), or the name of
+    the user to become (--user-of, root only)."""
     import time
 
     from golaunch.unitcheck.run import unit_reports
 
+    scope = None
+    if user is not None:
+        from golaunch.unitcheck.users import become, calling_user
+
+        scope = become(user) if user else calling_user()
     listed_at = time.time()
-    reports, gone = unit_reports(names, all_units, merge, candidate, for_program)
+    reports, gone = unit_reports(
+        names,
+        all_units,
+        missing_ok=merge,
+        candidate=candidate,
+        for_program=for_program,
+        user=scope,
+    )
     if report_format in METRICS_FORMATS:
         from golaunch.output.metrics import unit_of
 

@@ -19,7 +19,7 @@ cache="$repo/build/roots"
 boots=systemd,systemd-sysv,dbus,ca-certificates
 case $variant in
     clean) extra= ;;
-    system) extra="python3-venv acl procps prometheus prometheus-alertmanager prometheus-node-exporter" ;;
+    system) extra="python3-venv acl procps dbus-user-session prometheus prometheus-alertmanager prometheus-node-exporter" ;;
     build) extra="build-essential debhelper python3-dev python3-venv libsystemd-dev pkg-config lintian" ;;
     *) echo "debian-root.sh: unknown variant $variant (clean, build, system)" >&2; exit 64 ;;
 esac

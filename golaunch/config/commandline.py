@@ -55,6 +55,17 @@ def _repeatable(name: str, metavar: str, help: str) -> Callable[[Any], Any]:
     "--all-units", is_flag=True, help="With --check: every loaded service that runs golaunch."
 )
 @click.option(
+    "--user",
+    "user_manager",
+    is_flag=True,
+    help="With --unit/--all-units: ask your own service manager (systemctl --user).",
+)
+@click.option(
+    "--user-of",
+    metavar="USER",
+    help="With --unit/--all-units, as root: ask USER's service manager, as USER.",
+)
+@click.option(
     "--candidate",
     metavar="PATH",
     help="With --check --unit: judge the build at PATH in place of the unit's program.",

@@ -284,19 +284,46 @@ class ServiceUnit(NamedTuple):
     service: dict[str, Any]  # org.freedesktop.systemd1.Service properties, unwrapped
 
 
-class Manager:
-    """PID 1 over the system bus (jeepney, imported only here): read-only queries."""
+class UserManager(NamedTuple):
+    """A user's own service manager (user@UID.service, systemd --user)."""
 
-    def __init__(self) -> None:
+    uid: int
+    name: str
+    home: str
+    shell: str
+
+    @property
+    def runtime(self) -> str:
+        """$XDG_RUNTIME_DIR, where its bus, notify socket and credentials are."""
+        return f"/run/user/{self.uid}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}'s service manager (user@{self.uid}.service)"
+
+
+class Manager:
+    """PID 1 over the system bus, or USER's manager over that user's bus (jeepney, imported
+    only here): read-only queries."""
+
+    def __init__(self, user: UserManager | None = None) -> None:
         from jeepney.io.blocking import open_dbus_connection
 
         self._version: int | None = None
+        self.user = user
+        bus = f"{user.runtime}/bus" if user else BUS
         try:
-            self.connection = open_dbus_connection(bus="SYSTEM")
+            self.connection = open_dbus_connection(bus=f"unix:path={bus}" if user else "SYSTEM")
         except (OSError, ValueError) as e:
+            why = getattr(e, "strerror", None) or e
+            if user:
+                raise ManagerUnavailable(
+                    f"cannot reach {user.label} over its bus ({bus}): {why}; is it running "
+                    "(loginctl enable-linger, or a login), with dbus-user-session installed?"
+                ) from None
             raise ManagerUnavailable(
-                f"cannot reach the service manager over the system bus ({BUS}): "
-                f"{getattr(e, 'strerror', None) or e}; is dbus running?"
+                f"cannot reach the service manager over the system bus ({BUS}): {why}; is "
+                "dbus running?"
             ) from None
 
     def _call(self, path: str, interface: str, method: str, signature: str, *args: Any) -> Any:

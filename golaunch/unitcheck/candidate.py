@@ -13,6 +13,7 @@ child: the running service keeps its program, its PID and its state.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Mapping, Sequence
@@ -34,9 +35,10 @@ def open_candidate(path: str) -> Candidate:
     """The build at PATH, opened; a UsageError that names the problem when it is none."""
     where = os.path.abspath(path)
     try:
-        fd = os.open(where, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+        # O_NONBLOCK: a FIFO in the build's place must not hang the check.
+        fd = os.open(where, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as e:
-        if e.errno == 40:  # ELOOP: the last component is a symbolic link
+        if e.errno == errno.ELOOP:  # the last component is a symbolic link
             why = "is a symbolic link; give the file it points to, which a deploy would move"
         else:
             why = e.strerror or str(e)

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from golaunch.findings import Finding, failed, skipped
 from golaunch.readfile import read_regular_file
-from golaunch.systemd.manager import NO_LIMIT
+from golaunch.systemd.manager import NO_LIMIT, UserManager
 from golaunch.unitcheck.envfile import environment_file_assignments
 
 NAME = "unit"
@@ -49,6 +49,34 @@ NOT_REPRODUCED = {
     "RootDirectory": "the service runs in another root directory",
     "RootImage": "the service runs in a disk image",
 }
+
+
+def user_directories(user: UserManager, manager: Mapping[str, str], systemd: int) -> dict[str, str]:
+    """Where a user manager's *Directory= settings live (systemd.exec(5)): below the XDG
+    directories of its own environment, or their defaults. State and logs moved from
+    $XDG_CONFIG_HOME to $XDG_STATE_HOME in systemd 254 (systemd#28168)."""
+
+    def xdg(name: str, default: str) -> str:
+        return manager.get(name) or os.path.join(user.home, default)
+
+    config, state = xdg("XDG_CONFIG_HOME", ".config"), xdg("XDG_STATE_HOME", ".local/state")
+    kept = state if systemd >= 254 else config
+    return {
+        "RuntimeDirectory": manager.get("XDG_RUNTIME_DIR") or user.runtime,
+        "StateDirectory": kept,
+        "CacheDirectory": xdg("XDG_CACHE_HOME", ".cache"),
+        "LogsDirectory": os.path.join(kept, "log"),
+        "ConfigurationDirectory": config,
+    }
+
+
+def user_identity(user: UserManager) -> Identity:
+    """Who a user manager's services run as: that user, with the groups initgroups() gives."""
+    import pwd
+
+    entry = pwd.getpwuid(user.uid)
+    groups = os.getgrouplist(entry.pw_name, entry.pw_gid)
+    return Identity(entry.pw_uid, entry.pw_gid, groups, entry.pw_name, entry.pw_dir, entry.pw_shell)
 
 
 class Identity(NamedTuple):
@@ -136,11 +164,19 @@ def rebuild(
     who: Identity,
     credentials_directory: str | None,
     systemd: int,
+    *,
+    user: UserManager | None = None,
 ) -> tuple[dict[str, str], list[Finding]]:
-    """The service's environment as SYSTEMD (the manager's major version) gives it, and a
-    finding for each part that could not be rebuilt."""
+    """The service's environment as SYSTEMD (the manager's major version; USER's manager,
+    when given) gives it, and a finding for each part that could not be rebuilt."""
     environment = _assignments(manager_environment)
-    environment.update(_computed(service, who, credentials_directory))
+    if user:
+        directories = user_directories(user, environment, systemd)
+        notify = os.path.join(directories["RuntimeDirectory"], "systemd", "notify")
+    else:
+        directories = {setting: base for setting, (_, base) in DIRECTORIES.items()}
+        notify = "/run/systemd/notify"
+    environment.update(_computed(service, who, credentials_directory, directories, notify))
     environment.update(_assignments(service.get("Environment", [])))
     notes = _read_files(service, environment, systemd)
     for item in service.get("UnsetEnvironment", []):
@@ -151,7 +187,11 @@ def rebuild(
 
 
 def _computed(
-    service: Mapping[str, Any], who: Identity, credentials_directory: str | None
+    service: Mapping[str, Any],
+    who: Identity,
+    credentials_directory: str | None,
+    directories: Mapping[str, str],
+    notify_socket: str,
 ) -> dict[str, str]:
     """What systemd itself sets: the user's variables, the directories', and the like."""
     environment: dict[str, str] = {}
@@ -163,14 +203,15 @@ def _computed(
         if who.shell and who.shell not in NOLOGIN_SHELLS:
             environment["SHELL"] = who.shell
     environment["INVOCATION_ID"] = secrets.token_hex(16)
-    for setting, (variable, base) in DIRECTORIES.items():
+    for setting, (variable, _) in DIRECTORIES.items():
         names = service.get(setting) or []
         if names:
+            base = directories[setting]
             environment[variable] = ":".join(os.path.join(base, name) for name in names)
     if credentials_directory:
         environment["CREDENTIALS_DIRECTORY"] = credentials_directory
     if service.get("Type") == "notify" or service.get("NotifyAccess", "none") != "none":
-        environment["NOTIFY_SOCKET"] = "/run/systemd/notify"
+        environment["NOTIFY_SOCKET"] = notify_socket
     watchdog = int(service.get("WatchdogUSec", 0))
     if 0 < watchdog < NO_LIMIT:
         environment["WATCHDOG_USEC"] = str(watchdog)

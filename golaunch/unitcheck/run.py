@@ -14,7 +14,7 @@ from typing import Any
 from golaunch.findings import Finding, Severity, failed, skipped
 from golaunch.output.report import Report
 from golaunch.status import ManagerUnavailable, PermissionRefused, UsageError
-from golaunch.systemd.manager import Manager, ServiceUnit
+from golaunch.systemd.manager import Manager, ServiceUnit, UserManager
 from golaunch.unitcheck.candidate import (
     Candidate,
     candidate_note,
@@ -24,7 +24,7 @@ from golaunch.unitcheck.candidate import (
 from golaunch.unitcheck.child import Job, in_child
 from golaunch.unitcheck.cmdline import expand_command
 from golaunch.unitcheck.credentials import Staged, stage
-from golaunch.unitcheck.environment import NAME, identity, rebuild
+from golaunch.unitcheck.environment import NAME, identity, rebuild, user_identity
 from golaunch.unitcheck.limits import unit_limits
 from golaunch.unitcheck.private import private_directories
 
@@ -62,16 +62,20 @@ def launches(arguments: Sequence[str]) -> bool:
 def unit_reports(
     names: Sequence[str],
     all_units: bool,
+    *,
     missing_ok: bool = False,
     candidate: str | None = None,
     for_program: str | None = None,
+    user: UserManager | None = None,
 ) -> tuple[list[Report], list[str]]:
     """A report for every golaunch unit (ALL_UNITS; with FOR_PROGRAM, those that run it),
     then for each of NAMES; and, with MISSING_OK, the NAMES that are no golaunch unit (any
     more), instead of a UsageError. CANDIDATE: a build to judge in each program's place."""
+    if for_program and not os.path.isfile(for_program):
+        raise UsageError(f"--for-program {for_program}: no such file")
     build = open_candidate(candidate) if candidate else None
     try:
-        manager = Manager()
+        manager = Manager(user)
         environment = manager.environment()
         reports = []
         if all_units:
@@ -126,17 +130,21 @@ def check_loaded(
 ) -> Report | None:
     """The unit's report; None when FOR_PROGRAM is given and the unit runs another program."""
     checked_at = time.time()  # the verdict is the host as it was from here on
-    who, notes = identity(unit.service, unit.main_pid)
+    user = manager.user
+    who, notes = (user_identity(user), []) if user else identity(unit.service, unit.main_pid)
     if os.geteuid() != 0 and who.uid != os.geteuid():
         raise PermissionRefused(
             f"--unit {unit.name} runs as uid {who.uid}; checking it as that user needs root"
         )
     staged = stage(unit.service, who)
-    staged_path, service_path = staged.directory, f"/run/credentials/{unit.name}"
+    runtime = user.runtime if user else "/run"
+    staged_path, service_path = staged.directory, f"{runtime}/credentials/{unit.name}"
     try:
         where = service_path if staged_path else None
         systemd = manager.version()
-        environment, more = rebuild(unit.service, manager_environment, who, where, systemd)
+        environment, more = rebuild(
+            unit.service, manager_environment, who, where, systemd, user=user
+        )
         if staged_path:
             environment["CREDENTIALS_DIRECTORY"] = staged_path
         job = Job(
@@ -150,10 +158,15 @@ def check_loaded(
             str(unit.service.get("Type") or "simple"),
             systemd,
         )
-        if candidate or for_program:
-            installed = installed_program(unit.name, job.argv, job.environment)
-            if for_program and not os.path.samefile(installed, for_program):
+        if for_program:
+            try:
+                installed = installed_program(unit.name, job.argv, job.environment)
+            except UsageError:
+                return None  # which program it runs cannot be told: not one of those asked
+            if not os.path.samefile(installed, for_program):
                 return None
+        elif candidate:
+            installed = installed_program(unit.name, job.argv, job.environment)
         if candidate:
             job = job._replace(candidate=candidate, installed=installed)
         answer = in_child(job, who)
@@ -243,8 +256,9 @@ def unit_programs(
         argv = golaunch_command(unit)
         if argv is None:
             continue
-        who, _ = identity(unit.service, unit.main_pid)
-        environment, _ = rebuild(unit.service, manager_environment, who, None, systemd)
+        user = manager.user
+        who = user_identity(user) if user else identity(unit.service, unit.main_pid)[0]
+        environment, _ = rebuild(unit.service, manager_environment, who, None, systemd, user=user)
         try:
             found[unit.name] = installed_program(
                 unit.name, expand_command(argv, environment), environment
@@ -279,8 +293,6 @@ def check_each(
         except ManagerUnavailable:
             raise
         except Exception as e:  # one unit's trouble, whatever it is, is that unit's alone
-            if for_program:
-                continue  # whether it runs FOR_PROGRAM cannot be told: not one of those asked
             why = getattr(e, "strerror", None) or f"{type(e).__name__}: {e}"
             report = Report(
                 None, [failed(NAME, f"checking {unit.name} failed: {why}")], unit=unit.name

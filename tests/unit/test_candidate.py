@@ -32,8 +32,9 @@ def test_an_elf_file_is_taken_as_it_is(tmp_path: Path) -> None:
         (lambda p: p.write_text("#!/bin/sh\n"), "not an ELF file"),
         (lambda p: p.write_bytes(b""), "not an ELF file"),
         (lambda p: p.symlink_to("/bin/true"), "is a symbolic link"),
+        (os.mkfifo, "not a regular file"),  # and no hang on the open
     ],
-    ids=["missing", "directory", "script", "empty", "symlink"],
+    ids=["missing", "directory", "script", "empty", "symlink", "fifo"],
 )
 def test_what_is_no_build_is_refused_by_name(tmp_path: Path, make: object, words: str) -> None:
     path = tmp_path / "server.new"
