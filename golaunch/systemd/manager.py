@@ -288,6 +288,7 @@ class UserManager(NamedTuple):
     """A user's own service manager (user@UID.service, systemd --user)."""
 
     uid: int
+    gid: int
     name: str
     home: str
     shell: str

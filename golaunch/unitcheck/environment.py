@@ -72,11 +72,8 @@ def user_directories(user: UserManager, manager: Mapping[str, str], systemd: int
 
 def user_identity(user: UserManager) -> Identity:
     """Who a user manager's services run as: that user, with the groups initgroups() gives."""
-    import pwd
-
-    entry = pwd.getpwuid(user.uid)
-    groups = os.getgrouplist(entry.pw_name, entry.pw_gid)
-    return Identity(entry.pw_uid, entry.pw_gid, groups, entry.pw_name, entry.pw_dir, entry.pw_shell)
+    groups = os.getgrouplist(user.name, user.gid)
+    return Identity(user.uid, user.gid, groups, user.name, user.home, user.shell)
 
 
 class Identity(NamedTuple):

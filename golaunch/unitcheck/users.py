@@ -37,4 +37,4 @@ def become(name: str) -> UserManager:
 
 
 def _of(entry: pwd.struct_passwd) -> UserManager:
-    return UserManager(entry.pw_uid, entry.pw_name, entry.pw_dir, entry.pw_shell)
+    return UserManager(entry.pw_uid, entry.pw_gid, entry.pw_name, entry.pw_dir, entry.pw_shell)

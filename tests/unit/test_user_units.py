@@ -13,7 +13,7 @@ from golaunch.systemd.manager import UserManager
 from golaunch.unitcheck.environment import rebuild, user_directories, user_identity
 from golaunch.unitcheck.users import become
 
-USER = UserManager(1500, "deployer", "/home/deployer", "/bin/bash")
+USER = UserManager(1500, 1500, "deployer", "/home/deployer", "/bin/bash")
 
 
 @pytest.mark.parametrize(
@@ -40,7 +40,7 @@ def test_the_managers_own_xdg_directories_win() -> None:
 
 def test_a_user_units_environment() -> None:
     root = pwd.getpwuid(0)
-    user = UserManager(0, root.pw_name, root.pw_dir, root.pw_shell)
+    user = UserManager(0, root.pw_gid, root.pw_name, root.pw_dir, root.pw_shell)
     service = {"Type": "notify", "CacheDirectory": ["app"], "RuntimeDirectory": ["app"]}
     manager = ["PATH=/usr/bin:/bin", "XDG_RUNTIME_DIR=/run/user/0"]
     environment, _ = rebuild(service, manager, user_identity(user), None, 257, user=user)
