@@ -20,23 +20,30 @@ import os
 import sys
 import tarfile
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 PREFIX = "golaunch apt-gate"
 
 
-def programs_in(deb: str, wanted: Mapping[str, Sequence[str]]) -> Iterable[tarfile.TarInfo]:
-    """The regular files of DEB whose path, on this host, is a program in WANTED."""
+def extract_programs(
+    deb: str, wanted: Mapping[str, Sequence[str]], directory: str
+) -> dict[str, str]:
+    """{path on this host: the extracted file} for each regular file of DEB whose path is a
+    program in WANTED, written below DIRECTORY with its packaged mode and owner: one read of
+    the package, as `dpkg-deb --fsys-tarfile` streams it."""
     import subprocess
 
+    found: dict[str, str] = {}
     with subprocess.Popen(["dpkg-deb", "--fsys-tarfile", deb], stdout=subprocess.PIPE) as dpkg:
         assert dpkg.stdout is not None
         with tarfile.open(fileobj=dpkg.stdout, mode="r|*") as archive:
             for member in archive:
-                if member.isreg() and _on_host(member.name) in wanted:
-                    yield member
+                path = _on_host(member.name)
+                if member.isreg() and path in wanted:
+                    found[path] = _write(archive, member, directory, len(found))
     if dpkg.returncode != 0:
         raise OSError(f"dpkg-deb --fsys-tarfile {deb} exited with {dpkg.returncode}")
+    return found
 
 
 def _on_host(name: str) -> str:
@@ -44,36 +51,26 @@ def _on_host(name: str) -> str:
     return os.path.realpath(path)
 
 
-def extract(deb: str, path_in_deb: str, directory: str) -> str:
-    """The file PATH_IN_DEB of DEB, written into DIRECTORY with its packaged mode and owner."""
-    import subprocess
-
-    with subprocess.Popen(["dpkg-deb", "--fsys-tarfile", deb], stdout=subprocess.PIPE) as dpkg:
-        assert dpkg.stdout is not None
-        with tarfile.open(fileobj=dpkg.stdout, mode="r|*") as archive:
-            for member in archive:
-                if member.name != path_in_deb or not member.isreg():
-                    continue
-                source = archive.extractfile(member)
-                assert source is not None
-                target = os.path.join(directory, os.path.basename(member.name))
-                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "wb") as out:
-                    while chunk := source.read(1 << 20):
-                        out.write(chunk)
-                    os.fchown(out.fileno(), member.uid, member.gid)
-                    os.fchmod(out.fileno(), member.mode & 0o7777)
-                for _ in archive:
-                    pass  # read to the end, so that dpkg-deb exits 0
-                return target
-    raise OSError(f"{deb} has no regular file {path_in_deb}")
+def _write(archive: tarfile.TarFile, member: tarfile.TarInfo, directory: str, n: int) -> str:
+    """MEMBER's bytes in DIRECTORY/N/NAME, with its mode and owner (a directory each, so
+    that two programs of one name never meet)."""
+    source = archive.extractfile(member)
+    assert source is not None
+    os.mkdir(os.path.join(directory, str(n)), 0o700)
+    target = os.path.join(directory, str(n), os.path.basename(member.name))
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        while chunk := source.read(1 << 20):
+            out.write(chunk)
+        os.fchown(out.fileno(), member.uid, member.gid)
+        os.fchmod(out.fileno(), member.mode & 0o7777)
+    return target
 
 
 def gate(debs: Sequence[str]) -> int:
-    from golaunch.output.report import render_text
     from golaunch.status import GolaunchError
     from golaunch.systemd.manager import Manager
-    from golaunch.unitcheck.run import golaunch_units, unit_programs, unit_reports
+    from golaunch.unitcheck.run import golaunch_units, unit_programs
 
     try:
         manager = Manager()
@@ -86,29 +83,14 @@ def gate(debs: Sequence[str]) -> int:
         wanted.setdefault(os.path.realpath(program), []).append(unit)
     refused = False
     for deb in debs:
-        try:
-            members = [m.name for m in programs_in(deb, wanted)]
-        except (OSError, tarfile.TarError) as e:
-            print(f"{PREFIX}: {deb}: not checked ({e})", file=sys.stderr)
-            continue
-        for name in members:
-            units = wanted[_on_host(name)]
+        with tempfile.TemporaryDirectory(prefix="golaunch-apt-gate.") as directory:
             try:
-                with tempfile.TemporaryDirectory(prefix="golaunch-apt-gate.") as directory:
-                    candidate = extract(deb, name, directory)
-                    reports, _ = unit_reports(units, False, candidate=candidate)
-            except (GolaunchError, OSError, tarfile.TarError) as e:
-                print(f"{PREFIX}: {deb}: {name} not checked ({e})", file=sys.stderr)
+                found = extract_programs(deb, wanted, directory)
+            except (OSError, tarfile.TarError) as e:
+                print(f"{PREFIX}: {deb}: not checked ({e})", file=sys.stderr)
                 continue
-            failing = [r for r in reports if not r.ok]
-            for report in failing:
-                print(
-                    f"{PREFIX}: {os.path.basename(deb)} brings a {_on_host(name)} with which "
-                    f"{report.unit} would not start:",
-                    file=sys.stderr,
-                )
-                sys.stderr.write(render_text(report))
-            refused = refused or bool(failing)
+            for path, candidate in found.items():
+                refused = _refuses(deb, path, candidate, wanted[path]) or refused
     if refused:
         print(
             f"{PREFIX}: stopping the upgrade, nothing was unpacked; remove "
@@ -116,6 +98,28 @@ def gate(debs: Sequence[str]) -> int:
             file=sys.stderr,
         )
     return 1 if refused else 0
+
+
+def _refuses(deb: str, path: str, candidate: str, units: Sequence[str]) -> bool:
+    """Whether one of UNITS would not start with CANDIDATE, DEB's new PATH (said on stderr)."""
+    from golaunch.output.report import render_text
+    from golaunch.status import GolaunchError
+    from golaunch.unitcheck.run import unit_reports
+
+    try:
+        reports, _ = unit_reports(units, False, candidate=candidate)
+    except (GolaunchError, OSError) as e:
+        print(f"{PREFIX}: {deb}: {path} not checked ({e})", file=sys.stderr)
+        return False
+    failing = [r for r in reports if not r.ok]
+    for report in failing:
+        print(
+            f"{PREFIX}: {os.path.basename(deb)} brings a {path} with which {report.unit} "
+            "would not start:",
+            file=sys.stderr,
+        )
+        sys.stderr.write(render_text(report))
+    return bool(failing)
 
 
 def main() -> None:

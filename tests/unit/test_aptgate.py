@@ -32,16 +32,15 @@ def deb(tmp_path: Path) -> Path:
     return built
 
 
-def test_only_the_programs_of_units_are_picked(deb: Path) -> None:
-    wanted = {"/opt/app/server": ["app.service"], "/usr/bin/other": ["other.service"]}
-    assert [m.name for m in aptgate.programs_in(str(deb), wanted)] == ["./opt/app/server"]
-
-
 @pytest.mark.skipif(os.geteuid() != 0, reason="giving a file root's ownership needs root")
-def test_a_program_is_extracted_with_its_packaged_mode_and_owner(deb: Path, tmp_path: Path) -> None:
-    target = aptgate.extract(str(deb), "./opt/app/server", str(tmp_path))
-    info = os.stat(target)
-    assert Path(target).read_bytes() == b"\x7fELFserver"
+def test_only_the_programs_of_units_are_taken_with_their_mode_and_owner(
+    deb: Path, tmp_path: Path
+) -> None:
+    wanted = {"/opt/app/server": ["app.service"], "/usr/bin/other": ["other.service"]}
+    found = aptgate.extract_programs(str(deb), wanted, str(tmp_path))
+    assert list(found) == ["/opt/app/server"]
+    info = os.stat(found["/opt/app/server"])
+    assert Path(found["/opt/app/server"]).read_bytes() == b"\x7fELFserver"
     assert (info.st_mode & 0o7777, info.st_uid, info.st_gid) == (0o750, 0, 0)
 
 
@@ -50,4 +49,4 @@ def test_an_unreadable_package_is_an_error_the_gate_reports(tmp_path: Path) -> N
     junk = tmp_path / "junk.deb"
     junk.write_bytes(b"not an archive")
     with pytest.raises(tarfile.ReadError):
-        list(aptgate.programs_in(str(junk), {"/x": ["x.service"]}))
+        aptgate.extract_programs(str(junk), {"/x": ["x.service"]}, str(tmp_path))
