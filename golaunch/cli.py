@@ -89,7 +89,7 @@ def _check_units(options: Mapping[str, Any], report_format: str) -> int:
             "--all-units --candidate would judge one build as every unit's program: add "
             "--for-program INSTALLED, the program it is to replace"
         )
-    user = _user(options, report_format)
+    user = _user(options)
     return commands.check_units(
         options["unit"],
         options["all_units"],
@@ -102,17 +102,12 @@ def _check_units(options: Mapping[str, Any], report_format: str) -> int:
     )
 
 
-def _user(options: Mapping[str, Any], report_format: str) -> str | None:
+def _user(options: Mapping[str, Any]) -> str | None:
     """Whose manager: None for PID 1, "" for the caller's own, or a user's name."""
     if not (options["user_manager"] or options["user_of"]):
         return None
     if options["user_manager"] and options["user_of"]:
         raise UsageError("--user and --user-of exclude each other: --user is your own manager")
-    if report_format in METRICS_FORMATS:
-        raise UsageError(
-            "--user and --user-of report as text or json: the metrics name units, not whose "
-            "manager runs them, and would mix with the system's"
-        )
     if options["candidate"]:
         raise UsageError(
             "--candidate checks system units: putting the build in place for the check "

@@ -29,8 +29,9 @@ from golaunch.status import ExitStatus, OutputFileError, StandardOutputError
 
 if TYPE_CHECKING:
     from golaunch.config.plain import PlainConfig
-    from golaunch.output.metrics import Fleet
+    from golaunch.output.metrics import Fleet, Listing
     from golaunch.output.report import Report
+    from golaunch.systemd.manager import UserManager
 
 
 def launch(
@@ -103,34 +104,42 @@ def check_units(
 ) -> int:
     """--check --unit NAME / --all-units: each unit as systemd would start it
     (golaunch.unitcheck). Unlike the other commands it forks, becomes each unit's user and
-    stages credentials, all inside golaunch.unitcheck.run. MERGE: refresh these units'
+    stages credentials, all inside golaunch.unitcheck. MERGE: refresh these units'
     series in OUTPUT; a unit that is gone loses its series. CANDIDATE: the build to judge
     in place of each unit's program; FOR_PROGRAM: only the units that run that program.
     USER: ask a user's manager instead of PID 1: "" the caller's (--user), or the name of
-    the user to become (--user-of, root only)."""
+    a user whose manager a child asks as that user (--user-of, root only), while the
+    report is written as golaunch runs."""
     import time
 
-    from golaunch.unitcheck.run import unit_reports
+    from golaunch.output.report import SYSTEM
 
-    scope = None
-    if user is not None:
-        from golaunch.unitcheck.users import become, calling_user
+    # A refresh drops the series of units gone from the manager: those the file holds,
+    # read here, as whoever writes it (a --user-of child may be unable to read it).
+    held = list(_existing(output).startable) if merge and output else None
 
-        scope = become(user) if user else calling_user()
+    def gather(scope: UserManager | None) -> tuple[list[Report], list[str]]:
+        return _gather(
+            names, all_units, scope, held=held, candidate=candidate, for_program=for_program
+        )
+
     listed_at = time.time()
-    reports, gone = unit_reports(
-        names,
-        all_units,
-        missing_ok=merge,
-        candidate=candidate,
-        for_program=for_program,
-        user=scope,
-    )
-    if report_format in METRICS_FORMATS:
-        from golaunch.output.metrics import unit_of
+    if user:
+        from golaunch.unitcheck.users import as_user, lookup
 
-        listing = None if merge else (listed_at, [unit_of(r) for r in reports])
-        _emit_metrics(reports, gone, report_format, output, listing)
+        manager = lookup(user).pw_name
+        reports, gone = as_user(user, gather)
+    else:
+        from golaunch.unitcheck.users import calling_user
+
+        scope = calling_user() if user is not None else None
+        manager = scope.name if scope else SYSTEM
+        reports, gone = gather(scope)
+    if report_format in METRICS_FORMATS:
+        from golaunch.output.metrics import Listing, unit_of
+
+        listing = None if merge else Listing(listed_at, manager, [unit_of(r) for r in reports])
+        _emit_metrics(reports, [(manager, u) for u in gone], report_format, output, listing)
     else:
         from golaunch.output.report import render_units
 
@@ -143,31 +152,59 @@ def check_units(
     return ExitStatus.OK if all(r.known for r in reports) else ExitStatus.TEMPFAIL
 
 
+def _gather(
+    names: Sequence[str],
+    all_units: bool,
+    user: UserManager | None,
+    *,
+    held: Sequence[tuple[str, str]] | None,
+    candidate: str | None,
+    for_program: str | None,
+) -> tuple[list[Report], list[str]]:
+    """The reports of the units asked for, from USER's manager or PID 1's, and the units
+    that are no golaunch unit (any more): with HELD, the (manager, unit) series of the
+    file a refresh merges into, those of the units asked for and of the others the file
+    holds for the same manager, whose series go."""
+    from golaunch.output.metrics import unit_of
+    from golaunch.output.report import SYSTEM
+    from golaunch.unitcheck.run import not_golaunch_units, unit_reports
+
+    reports, gone = unit_reports(
+        names,
+        all_units,
+        missing_ok=held is not None,
+        candidate=candidate,
+        for_program=for_program,
+        user=user,
+    )
+    if held is not None:
+        manager = user.name if user else SYSTEM
+        seen = {unit_of(r) for r in reports} | set(gone)
+        others = sorted(u for m, u in held if m == manager and u not in seen)
+        gone = [*gone, *not_golaunch_units(others, user)]
+    return reports, gone
+
+
 def _emit_metrics(
     reports: Sequence[Report],
-    gone: Sequence[str],
+    gone: Sequence[tuple[str, str]],
     fmt: str,
     output: str | None,
-    listing: tuple[float, list[str]] | None,
+    listing: Listing | None,
 ) -> None:
     """Metrics for node_exporter, another user: world-readable. Writers of one file take
     turns (the hourly run and each refresh), and each keeps, unit by unit, the newest
-    verdict (golaunch.output.metrics.combined). LISTING: the run over every unit's time
-    and units; None for a refresh, which also drops the units the file holds that are no
-    golaunch units any more."""
+    verdict (golaunch.output.metrics.combined). GONE: (manager, unit) of units that are no
+    golaunch units any more. LISTING: the run over every unit of a manager; None for a
+    refresh."""
     from golaunch.output import metrics
 
-    fresh = metrics.from_reports(reports, listing[0] if listing else None)
+    fresh = metrics.from_reports(reports, listing)
     if output is None:
         _write(metrics.render(fresh, fmt))
         return
     from golaunch.output.atomic import exclusive
 
-    if listing is None:
-        from golaunch.unitcheck.run import not_golaunch_units
-
-        others = set(_existing(output).startable) - set(fresh.startable) - set(gone)
-        gone = [*gone, *not_golaunch_units(sorted(others))]
     try:
         with exclusive(output):
             written = metrics.combined(_existing(output), fresh, gone, listing)
@@ -184,7 +221,7 @@ def _existing(path: str) -> Fleet:
     try:
         return metrics.from_text(read_regular_file(path, 64 << 20).decode("utf-8", "replace"))
     except (OSError, ValueError):
-        return metrics.Fleet({}, {}, None, {})
+        return metrics.empty()
 
 
 def reload(config: Config, pid: int, environ: Mapping[str, str]) -> int:

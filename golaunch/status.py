@@ -71,6 +71,13 @@ class NotRunning(GolaunchError):
     status = ExitStatus.UNAVAILABLE
 
 
+class Unfinished(GolaunchError):
+    """Work handed to another process gave no answer in time: nothing is known, so try
+    again."""
+
+    status = ExitStatus.TEMPFAIL
+
+
 class OutputFileError(GolaunchError):
     """--output FILE could not be written: unlike a failed check, never masked by a unit's
     SuccessExitStatus=78."""

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from golaunch.host.context import LaunchContext
 
 
+SYSTEM = "system"  # a unit's manager when that is PID 1
+
+
 @dataclass(frozen=True)
 class Report:
     program: str | None
@@ -28,6 +31,7 @@ class Report:
     unit: str | None = None  # --check --unit: the unit whose start this judges
     known: bool = True  # False: the unit could not be checked (its findings say why)
     checked_at: float | None = None  # --check --unit: when the check began (Unix seconds)
+    manager: str | None = None  # --check --unit: SYSTEM, or the user whose manager runs it
 
     @property
     def ok(self) -> bool:
@@ -41,7 +45,7 @@ def document(report: Report) -> dict[str, Any]:
     """The report as one JSON-ready value, built once for every JSON rendering (non-UTF-8
     strings as byte arrays, as journalctl -o json writes them)."""
     value: dict[str, Any] = {
-        **({"unit": report.unit} if report.unit else {}),
+        **({"unit": report.unit, "manager": report.manager or SYSTEM} if report.unit else {}),
         "program": report.program,
         "ok": report.ok if report.known else None,
         "findings": [
@@ -58,6 +62,35 @@ def document(report: Report) -> dict[str, Any]:
         "probes": [dict(p) for p in report.probes],
     }
     return dict(for_json(value))
+
+
+def from_document(value: Mapping[str, Any]) -> Report:
+    """A Report again from its document() (non-UTF-8 strings came as byte lists); what the
+    document does not hold (checked_at) is left unset."""
+    findings = [
+        Finding(f["check"], Severity(f["severity"]), _text(f["message"]), _texts(f["fields"]))
+        for f in value["findings"]
+    ]
+    return Report(
+        _text(value["program"]) if value["program"] is not None else None,
+        findings,
+        _texts(value.get("environment") or {}),
+        value.get("binary"),
+        value.get("probes") or (),
+        unit=_text(value["unit"]) if value.get("unit") is not None else None,
+        known=value.get("ok", True) is not None,
+        manager=value.get("manager"),
+    )
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return bytes(value).decode("utf-8", "surrogateescape")
+    return str(value)
+
+
+def _texts(values: Mapping[str, Any]) -> dict[str, str]:
+    return {_text(k): _text(v) for k, v in values.items()}
 
 
 def render_json(report: Report) -> str:

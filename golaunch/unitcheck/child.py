@@ -47,7 +47,7 @@ CHILD_TIMEOUT = 30.0
 
 def in_child(job: Job, who: Identity, timeout: float = CHILD_TIMEOUT) -> dict[str, Any]:
     """The child's report, or {"unknown": why} when it gave none within TIMEOUT seconds."""
-    _load_everything_first()
+    load_everything_first()
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: become the unit's user, check, report, exit
@@ -71,7 +71,7 @@ def in_child(job: Job, who: Identity, timeout: float = CHILD_TIMEOUT) -> dict[st
             out.write(data)
         os._exit(status)
     os.close(write_end)
-    data, finished = _read_within(read_end, timeout)
+    data, finished = read_within(read_end, timeout)
     os.close(read_end)
     if not finished:
         os.kill(pid, signal.SIGKILL)  # a stopped process dies of it too
@@ -87,7 +87,7 @@ def in_child(job: Job, who: Identity, timeout: float = CHILD_TIMEOUT) -> dict[st
         return {"error": "the check's child process gave no report"}
 
 
-def _read_within(fd: int, timeout: float) -> tuple[bytes, bool]:
+def read_within(fd: int, timeout: float) -> tuple[bytes, bool]:
     """Everything FD gives until end of file, and whether that came within TIMEOUT."""
     deadline = time.monotonic() + timeout
     poll = select.poll()
@@ -102,7 +102,7 @@ def _read_within(fd: int, timeout: float) -> tuple[bytes, bool]:
     return b"".join(chunks), False
 
 
-def _load_everything_first() -> None:
+def load_everything_first() -> None:
     """Import, as root, all a check imports: the unit's user may be unable to read the
     interpreter's or golaunch's files (a development install in /root), and a check
     must not fail for that. Validating once makes pydantic load its lazy parts too."""

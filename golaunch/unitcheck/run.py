@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from golaunch.findings import Finding, Severity, failed, skipped
-from golaunch.output.report import Report
+from golaunch.output.report import SYSTEM, Report, from_document
 from golaunch.status import ManagerUnavailable, PermissionRefused, UsageError
 from golaunch.systemd.manager import Manager, ServiceUnit, UserManager
 from golaunch.unitcheck.candidate import (
@@ -198,6 +198,7 @@ def check_loaded(
         unit=unit.name,
         known=report.known,
         checked_at=checked_at,
+        manager=user.name if user else SYSTEM,
     )
 
 
@@ -216,12 +217,13 @@ def _unstaged(finding: Finding, staged: Staged) -> Finding:
     )
 
 
-def not_golaunch_units(names: Sequence[str]) -> list[str]:
-    """The NAMES that are no golaunch unit any more: deleted (not found once loaded), or no
-    longer launching through golaunch. A unit that is merely stopped still is one."""
+def not_golaunch_units(names: Sequence[str], user: UserManager | None = None) -> list[str]:
+    """The NAMES (units of USER's manager, or PID 1's) that are no golaunch unit any more:
+    deleted (not found once loaded), or no longer launching through golaunch. A unit that
+    is merely stopped still is one."""
     if not names:
         return []
-    manager = Manager()
+    manager = Manager(user)
     found = []
     for name in names:
         try:
@@ -295,7 +297,10 @@ def check_each(
         except Exception as e:  # one unit's trouble, whatever it is, is that unit's alone
             why = getattr(e, "strerror", None) or f"{type(e).__name__}: {e}"
             report = Report(
-                None, [failed(NAME, f"checking {unit.name} failed: {why}")], unit=unit.name
+                None,
+                [failed(NAME, f"checking {unit.name} failed: {why}")],
+                unit=unit.name,
+                manager=manager.user.name if manager.user else SYSTEM,
             )
         if report is not None:
             reports.append(report)
@@ -303,29 +308,9 @@ def check_each(
 
 
 def _report(document: Mapping[str, Any], unit: str) -> Report:
-    """A Report again from the child's JSON (non-UTF-8 strings came as byte lists)."""
+    """A Report again from the child's JSON."""
     if "error" in document:
         return Report(None, [failed(NAME, f"checking {unit} failed: {document['error']}")])
     if "unknown" in document:
         return Report(None, [skipped(NAME, f"not checked: {document['unknown']}")], known=False)
-    findings = [
-        Finding(f["check"], Severity(f["severity"]), _text(f["message"]), _texts(f["fields"]))
-        for f in document["findings"]
-    ]
-    return Report(
-        _text(document["program"]) if document["program"] is not None else None,
-        findings,
-        _texts(document.get("environment") or {}),
-        document.get("binary"),
-        document.get("probes") or (),
-    )
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, list):
-        return bytes(value).decode("utf-8", "surrogateescape")
-    return str(value)
-
-
-def _texts(values: Mapping[str, Any]) -> dict[str, str]:
-    return {_text(k): _text(v) for k, v in values.items()}
+    return from_document(document)

@@ -94,3 +94,46 @@ def test_only_root_becomes_another_user(machine: Machine, user_app: int) -> None
     run = as_user(machine, str(GOLAUNCH), "--check", "--unit", UNIT, "--user-of", "root",
                   check=False)  # fmt: skip
     assert run.returncode == 77 and "needs root" in run.stderr, run
+
+
+def test_one_metrics_file_holds_the_systems_units_and_the_users(
+    machine: Machine, user_app: int
+) -> None:
+    """The textfile is root's: root writes the user's series too (the child that asked as
+    the user hands them back), each labelled with its manager (issue 34). Written as the
+    README says: the shipped, hardened golaunch-check.service with a second ExecStart=."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from tests.helpers.paths import UNITS
+    from tests.system.conftest import reach_this_tree
+
+    directory = "/run/golaunch-test-textfile"  # root's, as node_exporter's textfile directory
+    machine.run("install", "-d", "-m", "0755", directory)
+    output = f"{directory}/golaunch.prom"
+    metrics = f"--check --all-units --format prometheus --output {output}"
+    runs = [f"ExecStart={GOLAUNCH} {metrics}", f"ExecStart={GOLAUNCH} {metrics} --user-of {NAME}"]
+    dropin = "/run/systemd/system/golaunch-check.service.d/test.conf"
+    machine.write(dropin, "\n".join(["[Service]", "ExecStart=", *runs, *reach_this_tree(), ""]))
+    machine.install({"golaunch-check.service": (UNITS / "golaunch-check.service").read_text()})
+    try:
+        machine.start_ok("golaunch-check.service")
+        assert machine.show("golaunch-check.service")["Result"] == "success"
+    finally:
+        (machine.root / dropin.lstrip("/")).unlink()
+        (machine.root / "run/systemd/system/golaunch-check.service").unlink()
+        machine.run("systemctl", "daemon-reload")
+    refresh = [str(GOLAUNCH), "--check", "--format", "prometheus", "--output", output]
+    machine.run(*refresh, "--unit", UNIT, "--merge", "--user-of", NAME)
+    written = machine.root / output.lstrip("/")
+    assert (written.stat().st_uid, written.stat().st_mode & 0o777) == (0, 0o644)
+    samples = [s for f in text_string_to_metric_families(written.read_text()) for s in f.samples]
+    found = {(s.name, s.labels.get("manager"), s.labels.get("unit")): s.value for s in samples}
+    assert found[("golaunch_unit_startable", NAME, UNIT)] == 1
+    assert ("golaunch_check_timestamp_seconds", NAME, None) in found
+    assert ("golaunch_check_timestamp_seconds", "system", None) in found
+    # Each series once: the refresh replaced the user's unit, and every unit has a manager.
+    keys = [(s.name, tuple(sorted(s.labels.items()))) for s in samples]
+    assert len(keys) == len(set(keys))
+    units = [s.labels for s in samples if s.name == "golaunch_unit_startable"]
+    assert all(labels["manager"] in ("system", NAME) for labels in units), units
+    assert sum(1 for labels in units if labels["manager"] == NAME) == 1

@@ -292,6 +292,8 @@ def test_working_directory_as_the_bus_shows_it(tmp_path: Path) -> None:
 class FakeManager:
     """ListUnits says three units; one is gone by LoadUnit, one fails to check."""
 
+    user = None  # PID 1's
+
     def service_names(self) -> list[str]:
         return ["a.service", "gone.service", "b.service"]
 
@@ -328,6 +330,7 @@ def test_a_unit_not_checked_in_time_is_unknown_and_the_others_count(
     JSON "ok": null, its last metrics kept); the other units are checked and reported."""
     from golaunch import commands
     from golaunch.output.metrics import Fleet, from_text, render
+    from golaunch.output.report import SYSTEM
 
     unknown = unit_run._report({"unknown": "the check did not answer within 30 s"}, "a")
     assert not unknown.known and unknown.ok  # nothing failed; nothing is known either
@@ -344,11 +347,12 @@ def test_a_unit_not_checked_in_time_is_unknown_and_the_others_count(
     assert text.count("check is ok") == 1  # b.service's alone
     # The unit's last verdict stands in the metrics file; the checked unit's is new.
     output = tmp_path / "golaunch.prom"
-    output.write_text(render(Fleet({"a.service": 0}, {}, 50.0, {"a.service": 40.0}), "prometheus"))
+    a_unit, b_unit = (SYSTEM, "a.service"), (SYSTEM, "b.service")
+    output.write_text(render(Fleet({a_unit: 0}, {}, {SYSTEM: 50.0}, {a_unit: 40.0}), "prometheus"))
     assert commands.check_units([], True, "prometheus", str(output)) == ExitStatus.TEMPFAIL
     fleet = from_text(output.read_text())
-    assert fleet.startable == {"a.service": 0, "b.service": 1}
-    assert fleet.checked["a.service"] == 40.0 and fleet.timestamp and fleet.timestamp > 50
+    assert fleet.startable == {a_unit: 0, b_unit: 1}
+    assert fleet.checked[a_unit] == 40.0 and fleet.timestamps[SYSTEM] > 50
 
 
 # --- 19: --output keeps a report's mode ------------------------------------------------------
@@ -377,6 +381,7 @@ def test_the_metrics_lock_is_never_followed_or_waited_on(tmp_path: Path, planted
     """Issue 31, item 11: whoever can write the textfile directory plants the lock's name;
     root must not create or truncate a file elsewhere through it, nor hang on a FIFO."""
     from golaunch import commands
+    from golaunch.output.metrics import Listing
     from golaunch.status import OutputFileError
 
     target = tmp_path / "elsewhere" / "nologin"
@@ -391,7 +396,8 @@ def test_the_metrics_lock_is_never_followed_or_waited_on(tmp_path: Path, planted
     report = Report("/opt/x", [Finding("program", Severity.PASS, "ok")], unit="a.service")
     output = str(tmp_path / "golaunch.prom")
     with pytest.raises(OutputFileError) as refused:
-        commands._emit_metrics([report], [], "prometheus", output, (1.0, ["a.service"]))
+        listing = Listing(1.0, "system", ["a.service"])
+        commands._emit_metrics([report], [], "prometheus", output, listing)
     assert refused.value.status == ExitStatus.CANTCREAT and str(lock) in str(refused.value)
     assert not target.exists() and not os.path.exists(output)
 
