@@ -183,7 +183,7 @@ def query(port: int, expression: str) -> list[dict[str, Any]]:
 def series(machine: Machine, value: int) -> float | None:
     """When the file shows the unit's startable series at VALUE (now), else None."""
     text = (machine.root / OUTPUT.lstrip("/")).read_text()
-    line = f'golaunch_unit_startable{{unit="{UNIT}"}} {value:.1f}'
+    line = f'golaunch_unit_startable{{manager="system",unit="{UNIT}"}} {value:.1f}'
     return time.monotonic() if line in text.splitlines() else None
 
 
@@ -249,8 +249,8 @@ def test_a_full_run_three_hours_old_is_stale_and_a_run_renews_it(
     rewrite(
         machine,
         lambda text: re.sub(
-            r"^golaunch_check_timestamp_seconds .*$",
-            f"golaunch_check_timestamp_seconds {three_hours_ago}",
+            r'^golaunch_check_timestamp_seconds\{manager="system"\} .*$',
+            f'golaunch_check_timestamp_seconds{{manager="system"}} {three_hours_ago}',
             text,
             flags=re.MULTILINE,
         ),

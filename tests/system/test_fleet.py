@@ -199,12 +199,13 @@ def test_all_units_as_openmetrics_read_by_node_exporter(machine: Machine, go_ser
         for family in text_string_to_metric_families(text)
         for s in family.samples
     }
-    assert samples[("golaunch_unit_startable", (("unit", APP),))] == 1
-    assert samples[("golaunch_unit_startable", (("unit", broken),))] == 0
-    assert samples[("golaunch_check_ok", (("check", "library"), ("unit", broken)))] == 0
-    assert samples[("golaunch_check_ok", (("check", "program"), ("unit", broken)))] == 1
+    system = ("manager", "system")
+    assert samples[("golaunch_unit_startable", (system, ("unit", APP)))] == 1
+    assert samples[("golaunch_unit_startable", (system, ("unit", broken)))] == 0
+    assert samples[("golaunch_check_ok", (("check", "library"), system, ("unit", broken)))] == 0
+    assert samples[("golaunch_check_ok", (("check", "program"), system, ("unit", broken)))] == 1
     assert samples[("golaunch_build_info", (("version", __version__),))] == 1
-    assert ("golaunch_check_timestamp_seconds", ()) in samples
+    assert ("golaunch_check_timestamp_seconds", (system,)) in samples
     assert not any(dict(labels).get("unit") == "dbus.service" for _, labels in samples)
 
     port = free_port()
@@ -218,8 +219,8 @@ def test_all_units_as_openmetrics_read_by_node_exporter(machine: Machine, go_ser
     machine.install({exporter: service})
     machine.start_ok(exporter)
     scraped = http_get(port, "/metrics")
-    assert f'golaunch_unit_startable{{unit="{APP}"}} 1' in scraped
-    assert f'golaunch_unit_startable{{unit="{broken}"}} 0' in scraped
+    assert f'golaunch_unit_startable{{manager="system",unit="{APP}"}} 1' in scraped
+    assert f'golaunch_unit_startable{{manager="system",unit="{broken}"}} 0' in scraped
     assert "node_textfile_scrape_error 0" in scraped
     machine.run("systemctl", "stop", exporter)
 
@@ -255,10 +256,10 @@ def test_a_refresh_drops_units_that_are_gone_and_keeps_stopped_ones(
     )  # fmt: skip
     assert refresh.returncode == 0, refresh.stderr
     text = (machine.root / output.lstrip("/")).read_text()
-    units = set(re.findall(r'golaunch_unit_startable\{unit="([^"]+)"\}', text))
+    units = set(re.findall(r'golaunch_unit_startable\{manager="system",unit="([^"]+)"\}', text))
     assert units == {stopped, APP}, text
-    assert f'golaunch_unit_check_timestamp_seconds{{unit="{APP}"}}' in text
-    assert "golaunch_check_timestamp_seconds " not in text  # no full run: none to be stale
+    assert f'golaunch_unit_check_timestamp_seconds{{manager="system",unit="{APP}"}}' in text
+    assert "golaunch_check_timestamp_seconds{" not in text  # no full run: none to be stale
 
 
 def test_no_bus_no_answer(machine: Machine) -> None:
