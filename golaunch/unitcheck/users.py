@@ -45,10 +45,12 @@ def as_user(
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:
-        os.close(read_end)
-        with os.fdopen(write_end, "wb") as out:
-            out.write(_gather_as(entry, work))
-        os._exit(0)
+        try:
+            os.close(read_end)
+            with os.fdopen(write_end, "wb") as out:
+                out.write(_gather_as(entry, work))
+        finally:  # nothing of the child's goes past here: no traceback, no second exit path
+            os._exit(0)
     os.close(write_end)
     data, finished = read_within(read_end, timeout)
     os.close(read_end)
