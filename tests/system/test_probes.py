@@ -139,22 +139,31 @@ def test_notify_access_is_widened_for_the_helper_from_254(
     machine.run("systemctl", "stop", name)
 
 
+def watched(
+    machine: Machine, go_server: Path, name: str, flag: str, access: str
+) -> tuple[int, str, dict[str, str]]:
+    """NAME: the Go server behind --ready-probe --watchdog (unhealthy while FLAG exists),
+    with NotifyAccess=ACCESS and WatchdogSec=2, started and left running for more than two
+    watchdog intervals, so that the helper's pings were taken. Its port, its ExecStart=
+    and its properties then."""
+    port = free_port()
+    exec_start = golaunch(
+        "--ready-probe", f"http://127.0.0.1:{port}/health", "--watchdog",
+        "--", go_server, "-listen", f"127.0.0.1:{port}", "-unhealthy-while", flag,
+    )  # fmt: skip
+    machine.install({name: unit(exec_start, f"NotifyAccess={access}", "WatchdogSec=2")})
+    machine.start_ok(name)
+    time.sleep(5)
+    return port, exec_start, machine.show(name)
+
+
 def test_the_watchdog_keeps_notify_access_widened_until_the_next_start(
     machine: Machine, go_server: Path
 ) -> None:
     if machine.version() < 254:
         pytest.skip("NOTIFYACCESS= came with systemd 254")
-    port = free_port()
-    name = "watchdog-main.service"
-    flag = "/run/sick-main"
-    exec_start = golaunch(
-        "--ready-probe", f"http://127.0.0.1:{port}/health", "--watchdog",
-        "--", go_server, "-listen", f"127.0.0.1:{port}", "-unhealthy-while", flag,
-    )  # fmt: skip
-    machine.install({name: unit(exec_start, "NotifyAccess=main", "WatchdogSec=2")})
-    machine.start_ok(name)
-    time.sleep(5)  # more than two watchdog intervals: the helper's pings are taken
-    props = machine.show(name)
+    name, flag = "watchdog-main.service", "/run/sick-main"
+    _, exec_start, props = watched(machine, go_server, name, flag, "main")
     assert (props["ActiveState"], props["NRestarts"], props["NotifyAccess"]) == (
         "active", "0", "all",
     )  # fmt: skip
@@ -210,17 +219,8 @@ def test_a_program_that_dies_first_takes_the_checker_with_it(
 def test_watchdog_pings_while_healthy_and_triggers_when_not(
     machine: Machine, go_server: Path
 ) -> None:
-    port = free_port()
-    name = "watchdog-probe.service"
-    flag = "/run/sick"
-    exec_start = golaunch(
-        "--ready-probe", f"http://127.0.0.1:{port}/health", "--watchdog",
-        "--", go_server, "-listen", f"127.0.0.1:{port}", "-unhealthy-while", flag,
-    )  # fmt: skip
-    machine.install({name: unit(exec_start, "NotifyAccess=all", "WatchdogSec=2")})
-    machine.start_ok(name)
-    time.sleep(5)  # more than two watchdog intervals
-    props = machine.show(name)
+    name, flag = "watchdog-probe.service", "/run/sick"
+    port, _, props = watched(machine, go_server, name, flag, "all")
     assert (props["ActiveState"], props["NRestarts"]) == ("active", "0")
     machine.write(flag, "")
     wait_until("the watchdog to fire", lambda: machine.show(name)["Result"] == "watchdog", 20)
