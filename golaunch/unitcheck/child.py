@@ -12,7 +12,7 @@ import os
 import select
 import signal
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from golaunch.findings import Finding, failed
@@ -48,34 +48,7 @@ CHILD_TIMEOUT = 30.0
 def in_child(job: Job, who: Identity, timeout: float = CHILD_TIMEOUT) -> dict[str, Any]:
     """The child's report, or {"unknown": why} when it gave none within TIMEOUT seconds."""
     load_everything_first()
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: become the unit's user, check, report, exit
-        os.close(read_end)
-        status = 0
-        try:
-            blind = _service_view(job.private)
-            unseen = _candidate_view(job)
-            _become(who)
-            problem = working_directory(job.working_directory, job.environment)
-            answer = document(Report(None, [problem])) if problem else _check_as_service(job)
-            if blind:
-                answer = _unseen_private(answer, blind)
-            if unseen:  # what was judged is the installed program: no verdict on the build
-                answer = {"unknown": unseen}
-        except BaseException as e:  # whatever happens, the parent gets a finding
-            answer = {"error": f"{type(e).__name__}: {e}"}
-            status = ExitStatus.SOFTWARE
-        data = json.dumps(answer).encode()
-        with os.fdopen(write_end, "wb") as out:
-            out.write(data)
-        os._exit(status)
-    os.close(write_end)
-    data, finished = read_within(read_end, timeout)
-    os.close(read_end)
-    if not finished:
-        os.kill(pid, signal.SIGKILL)  # a stopped process dies of it too
-    os.waitpid(pid, 0)
+    data, finished = forked(lambda: json.dumps(_check_as_user(job, who)).encode(), timeout)
     if not finished:
         return {
             "unknown": f"the check did not answer within {timeout:g} s and was stopped; the "
@@ -85,6 +58,47 @@ def in_child(job: Job, who: Identity, timeout: float = CHILD_TIMEOUT) -> dict[st
         return dict(json.loads(data))
     except ValueError:
         return {"error": "the check's child process gave no report"}
+
+
+def forked(work: Callable[[], bytes], timeout: float) -> tuple[bytes, bool]:
+    """What WORK, done in a child process, wrote back, and whether that came within
+    TIMEOUT seconds: a child that did not is killed (a stopped one too). Nothing of the
+    child's goes past its exit: no traceback, no return into the caller's code."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        status = ExitStatus.SOFTWARE
+        try:
+            os.close(read_end)
+            with os.fdopen(write_end, "wb") as out:
+                out.write(work())
+            status = ExitStatus.OK
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    data, finished = read_within(read_end, timeout)
+    os.close(read_end)
+    if not finished:
+        os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return data, finished
+
+
+def _check_as_user(job: Job, who: Identity) -> dict[str, Any]:
+    """In the child: become the unit's user and check; whatever happens, an answer."""
+    try:
+        blind = _service_view(job.private)
+        unseen = _candidate_view(job)
+        _become(who)
+        problem = working_directory(job.working_directory, job.environment)
+        answer = document(Report(None, [problem])) if problem else _check_as_service(job)
+        if blind:
+            answer = _unseen_private(answer, blind)
+        if unseen:  # what was judged is the installed program: no verdict on the build
+            answer = {"unknown": unseen}
+    except BaseException as e:  # whatever happens, the parent gets a finding
+        answer = {"error": f"{type(e).__name__}: {e}"}
+    return answer
 
 
 def read_within(fd: int, timeout: float) -> tuple[bytes, bool]:

@@ -13,14 +13,13 @@ from __future__ import annotations
 import json
 import os
 import pwd
-import signal
 from collections.abc import Callable
 from typing import Any
 
 from golaunch.output.report import Report, document, from_document
 from golaunch.status import ExitStatus, GolaunchError, PermissionRefused, Unfinished, UsageError
 from golaunch.systemd.manager import UserManager
-from golaunch.unitcheck.child import load_everything_first, read_within
+from golaunch.unitcheck.child import forked, load_everything_first
 
 Gathered = tuple[list[Report], list[str]]  # the reports, and the units asked for that are gone
 
@@ -42,21 +41,7 @@ def as_user(
     that gives no answer within TIMEOUT leaves nothing known (exit 75)."""
     entry = _entry(name)
     load_everything_first()  # as root: the user may be unable to read golaunch's files
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(read_end)
-            with os.fdopen(write_end, "wb") as out:
-                out.write(_gather_as(entry, work))
-        finally:  # nothing of the child's goes past here: no traceback, no second exit path
-            os._exit(0)
-    os.close(write_end)
-    data, finished = read_within(read_end, timeout)
-    os.close(read_end)
-    if not finished:
-        os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
+    data, finished = forked(lambda: _gather_as(entry, work), timeout)
     if not finished:
         raise Unfinished(
             f"--user-of {name}: the checks did not finish within {timeout:g} s and were "
